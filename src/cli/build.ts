@@ -6,6 +6,7 @@ import { makeFolders, NotWritableError, writeFilesSafely } from "../source/repla
 import type { KeyObject } from "node:crypto";
 import { basename, dirname, join, resolve, sep } from "node:path";
 import type { Command } from "commander";
+import { VERSION } from "../version.js";
 import { createBundle, serializeBundle } from "../bundle/writeBundle.js";
 import { compileSources } from "../compile/compile.js";
 import { labelsTestedInSession } from "../compile/analyzeSessionUse.js";
@@ -279,7 +280,7 @@ export async function buildVerb(io: Io, paths: string[], options: BuildOptions):
 /** The summary of a build that was written: JSON, or one line after any warnings. */
 function reportBuilt(io: Io, bundle: Bundle, diagnostics: readonly Diagnostic[], written: readonly string[], excluded: readonly Excluded[], options: BuildOptions): ExitCode {
   if (options.json) {
-    reportDiagnostics(io, diagnostics, { json: true, extra: { written, contentHash: bundle.manifest.contentHash, rules: bundle.rules.length, signed: bundle.signature !== undefined, excluded: excludedJson(excluded) } });
+    reportDiagnostics(io, diagnostics, { json: true, extra: { written, contentHash: bundle.manifest.contentHash, policyc: VERSION, rules: bundle.rules.length, signed: bundle.signature !== undefined, excluded: excludedJson(excluded) } });
   } else {
     // The warnings on standard error, as a failed build's errors; the one line on the summary's stream.
     if (diagnostics.length > 0) reportDiagnostics(onStandardError(io), diagnostics, { json: false, max: parseMaxErrors(options.maxErrors) });

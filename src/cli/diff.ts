@@ -4,7 +4,7 @@ import { EXIT, type ExitCode } from "./exitCodes.js";
 import type { Io } from "./io.js";
 import { bundlePathOf, loadPolicy } from "./loadEngine.js";
 import { loadWarningPrinter, reportLoadNote, reportSidesNotLoaded, sidesNotLoadedJson, type SideNotLoaded } from "./report.js";
-import { addExclude, addMaxErrors, parseMaxErrors, type ExcludeOption } from "./options.js";
+import { addExclude, addMaxErrors, excludedJson, parseMaxErrors, type ExcludeOption } from "./options.js";
 import { expandRecordings } from "../testing/expandRecordings.js";
 import { DEFAULT_EXAMPLES_PER_CAUSE, diffRecordings, type DecisionChange } from "../testing/diff.js";
 import type { Decision } from "../runtime/decision.js";
@@ -72,11 +72,16 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
   }
   const [before, after] = sides as [Extract<(typeof sides)[0], { ok: true }>, Extract<(typeof sides)[0], { ok: true }>];
   for (const side of [before, after]) reportLoadNote("diff", side, io);
+  // The two policy sets compared, for a report kept as evidence of what changed between which.
+  // Only --json names them, and computing them costs a bundle's worth of work a side given as sources.
+  const policies = options.json ? { old: before.identity(), new: after.identity() } : {};
+  // What --exclude left out of either side given as sources, each entry with its side (as a diagnostic of a side that did not load has).
+  const excluded = [...excludedJson(before.excluded).map((entry) => ({ side: "old", ...entry })), ...excludedJson(after.excluded).map((entry) => ({ side: "new", ...entry }))];
   const { files, missing } = expandRecordings(recordings, io.cwd);
   if (missing.length > 0) {
     const message = reportMissingRecordings(missing, io);
     // As for a side that did not load: a reader of --json still gets a document.
-    if (options.json) io.out(JSON.stringify({ ok: false, reason: message, code: INPUT_CODES.unreadableFile }, null, 2) + "\n");
+    if (options.json) io.out(JSON.stringify({ ok: false, reason: message, code: INPUT_CODES.unreadableFile, policies, excluded }, null, 2) + "\n");
     return EXIT.usage;
   }
   const report = await diffRecordings(before.policy, after.policy, files, { cwd: io.cwd, maxExamplesPerCause: options.json ? DEFAULT_EXAMPLES_PER_CAUSE : LISTED_PER_CAUSE, ruleChanges: options.ruleChanges ?? false, ...replay });
@@ -92,6 +97,8 @@ export async function diffVerb(io: Io, oldPath: string, newPath: string, options
           // `ok` as the exit code has it, so `jq -e .ok` gates as the exit code does.
           ok: !inputErrors && empty === undefined && !(options.exitCode && changed > 0),
           ...(empty !== undefined ? { reason: empty } : {}),
+          policies,
+          excluded,
           lines: report.lines,
           changed,
           directions: Object.fromEntries(report.directions),

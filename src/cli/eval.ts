@@ -17,7 +17,7 @@ import { EXIT, type ExitCode } from "./exitCodes.js";
 import type { Io } from "./io.js";
 import { loadPolicy } from "./loadEngine.js";
 import { loadWarningPrinter, notLoadedJson, reportLoadNote, reportNotLoaded } from "./report.js";
-import { addExclude, addMaxErrors, parseMaxErrors, type ExcludeOption } from "./options.js";
+import { addExclude, addMaxErrors, excludedJson, parseMaxErrors, type ExcludeOption } from "./options.js";
 import { printable } from "../diagnostics/printable.js";
 import { wrongSlotOfText } from "./wrongSlot.js";
 import { renderInputError } from "../diagnostics/render.js";
@@ -130,7 +130,8 @@ export function evalVerb(io: Io, paths: string[], options: EvalOptions): ExitCod
   notesOnLast(last, decision, { place: placeOf(requests.length - 1), earlier: requests.length - 1, line: lines[lines.length - 1]! }, { sessionsGiven, revokedInReplay }, note);
   // Names only (values may be secret): what no rule saw, which may be why the decision surprises.
   const undeclared = engine.undeclaredFields(last);
-  if (options.json) io.out(JSON.stringify({ ...decision, explanation: explanationForPeople(explanation), undeclaredFields: undeclared }, null, 2) + "\n");
+  // `policy`: the policy set that decided, for a decision kept as evidence; `excluded`: what --exclude left out of it.
+  if (options.json) io.out(JSON.stringify({ ...decision, explanation: explanationForPeople(explanation), undeclaredFields: undeclared, policy: loaded.identity(), excluded: excludedJson(loaded.excluded) }, null, 2) + "\n");
   else {
     // The request's own tool and session, shown as reports show them: a long one in short (a 20 KB id is no header).
     const label = typeof (last as { session?: unknown })?.session === "string" ? sessionLabel((last as { session: string }).session) : undefined;

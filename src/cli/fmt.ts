@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { firstChangedLine, formatSources } from "../ast/formatSources.js";
-import { githubDiagnosticsReport, unformattedAnnotation, type DiagnosticsReportInput } from "../diagnostics/ciReports.js";
+import { firstChangedLine, formatSources, type FormattedFile } from "../ast/formatSources.js";
+import { githubDiagnosticsReport, junitDiagnosticsReport, tapDiagnosticsReport, unformattedAnnotation, unformattedFailure, type DiagnosticsReportInput } from "../diagnostics/ciReports.js";
 import { ciPaths, isRepositoryFile } from "../testing/reporters/shared.js";
 import { reportOverwritingInput, reportTargets, writeReports } from "./reportTargets.js";
 import { hasErrors, sortDiagnostics } from "../diagnostics/Diagnostic.js";
@@ -17,8 +17,10 @@ import { counted, diagnosticToJson } from "../diagnostics/render.js";
 import { printable } from "../diagnostics/printable.js";
 import { withoutByteOrderMark } from "../source/textEncoding.js";
 
-/** The reports `fmt --reporter` writes: github only with --check (an annotation where each file differs). */
-export const FMT_REPORTERS = ["pretty", "json", "github"] as const;
+/** The reports `fmt --reporter` writes: github, junit and tap only with --check (each says which files differ, and where). */
+export const FMT_REPORTERS = ["pretty", "json", "junit", "tap", "github"] as const;
+/** The reports of what --check found: without it there is no difference to report. */
+const CHECK_ONLY_REPORTERS: readonly string[] = ["github", "junit", "tap"];
 
 export interface FmtOptions extends ExcludeOption {
   check?: boolean;
@@ -50,9 +52,10 @@ export async function fmtVerb(io: Io, paths: string[], options: FmtOptions): Pro
     return EXIT.usage;
   }
   const targets = asked.targets;
-  // Annotations say where a file differs: without --check there is no difference to point at.
-  if (!options.check && targets.some((target) => target.reporter === "github")) {
-    io.err("policyc fmt: --reporter github annotates the files that are not formatted: give --check too\n");
+  // Annotations and test cases say where a file differs: without --check there is no difference to point at.
+  const checkOnly = options.check ? undefined : targets.find((target) => CHECK_ONLY_REPORTERS.includes(target.reporter));
+  if (checkOnly !== undefined) {
+    io.err(`policyc fmt: --reporter ${checkOnly.reporter} ${checkOnly.reporter === "github" ? "annotates" : "reports"} the files that are not formatted: give --check too\n`);
     return EXIT.usage;
   }
   const fromStandardInput = paths.includes("-");
@@ -110,10 +113,24 @@ export async function fmtVerb(io: Io, paths: string[], options: FmtOptions): Pro
     if (reporter === "json") {
       const files = formatted.map((f) => ({ path: f.path, changed: f.changed, ...(f.changed && (options.check || options.write) ? { firstChangedLine: firstChangedLine(f) } : {}), ...(options.write ? { written: f.changed && !unwritten.has(f.path) } : {}), ...(options.check || options.write ? {} : { formatted: f.formatted }) }));
       out(JSON.stringify({ ok: !hasErrors(problems) && unwritten.size === 0 && (!options.check || changed.length === 0), files, excluded: excludedJson(loaded.excluded), diagnostics: problems.map(diagnosticToJson) }, null, 2) + "\n");
-    } else if (reporter === "github") {
-      const ci: DiagnosticsReportInput = { verb: "policyc fmt", files: formatted.map((f) => f.path), diagnostics: problems.map(diagnosticToJson), warningsFail: false, ciPath: ciPaths(io.cwd, io.env["GITHUB_WORKSPACE"]), isRepositoryFile: (file) => isRepositoryFile(file) && !(input?.files.some((f) => f.path === file) ?? false) };
-      const annotations = changed.map((file) => unformattedAnnotation(ci, { path: file.path, line: firstChangedLine(file), fromStandardInput: fromInput.formatted.includes(file) }));
-      githubDiagnosticsReport(ci, { annotations, summary: changed.length > 0 ? `${notFormatted}; ${advice}` : `ok: ${counted(formatted.length, "file")}, all formatted` }, out);
+    } else if (reporter === "github" || reporter === "junit" || reporter === "tap") {
+      // Every file read is a test case, in order, those with syntax errors (which have no canonical form) too.
+      // Standard input first (withStandardInput), then the files: a case each, told apart by what
+      // was read, not by name (a file may be named `standard input`).
+      const inputCount = input?.files.length ?? 0;
+      const indexOf = (file: FormattedFile): number => loaded.files.findIndex((source, index) => source.path === file.path && (index < inputCount) === fromInput.formatted.includes(file));
+      const diagnosticFiles = problems.map((d) => {
+        const index = d.span === undefined ? -1 : loaded.files.indexOf(d.span.file);
+        return index < 0 ? undefined : index;
+      });
+      const ci: DiagnosticsReportInput = { verb: "policyc fmt", files: loaded.files.map((f) => f.path), diagnostics: problems.map(diagnosticToJson), diagnosticFiles, warningsFail: false, ciPath: ciPaths(io.cwd, io.env["GITHUB_WORKSPACE"]), isRepositoryFile: (file, index) => (index === undefined ? !(input?.files.some((f) => f.path === file) ?? false) : index >= inputCount) && isRepositoryFile(file) };
+      const unformatted = changed.map((file) => ({ path: file.path, line: firstChangedLine(file), fromStandardInput: fromInput.formatted.includes(file), index: indexOf(file) }));
+      const summary = changed.length > 0 ? `${notFormatted}; ${advice}` : `ok: ${counted(formatted.length, "file")}, all formatted`;
+      // A file not in canonical form fails its test case, at the first line that changes.
+      const failures = new Map(unformatted.map((file) => [file.index, unformattedFailure(ci, file)]));
+      if (reporter === "github") githubDiagnosticsReport(ci, { annotations: unformatted.map((file) => unformattedAnnotation(ci, file)), summary }, out);
+      else if (reporter === "junit") junitDiagnosticsReport(ci, out, failures);
+      else tapDiagnosticsReport(ci, summary, out, failures);
     } else if (options.write) listedOnly = listPaths(out, written);
     else if (options.check) listedOnly = listPaths(out, changed);
     else {
@@ -162,7 +179,7 @@ export function registerFmt(program: Command, io: Io, finish: (code: ExitCode | 
       .argument("<paths...>", "policy files or folders (searched for *.policy), or - for standard input")
       .option("--check", "list files that are not formatted (at most 100; --json lists all) and exit 1 if any")
       .option("--write", "rewrite files in place, and list those it changed (at most 100; --json lists all)")
-      .option("--reporter <name[=file]>", `report format: ${FMT_REPORTERS.join(", ")} (default: pretty, the text or list of files); github, with --check, prints an annotation at the first line that differs of each file not formatted; NAME=FILE writes that report to FILE instead of standard output, and the option may be repeated`, gatherValues)
+      .option("--reporter <name[=file]>", `report format: ${FMT_REPORTERS.join(", ")} (default: pretty, the text or list of files); with --check, github prints an annotation at the first line that differs of each file not formatted, junit a test case and tap a test point per file, failing when it is not formatted; NAME=FILE writes that report to FILE instead of standard output, and the option may be repeated`, gatherValues)
       .option("--json", "same as --reporter json: a JSON document instead")),
   ).action((paths: string[], options: FmtOptions) => finish(fmtVerb(io, paths, options)));
 }

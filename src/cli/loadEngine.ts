@@ -11,17 +11,26 @@ import { compileSources } from "../compile/compile.js";
 import { hasErrors, sortDiagnostics, type Diagnostic } from "../diagnostics/Diagnostic.js";
 import type { CompiledPolicy } from "../runtime/policy.js";
 import { builtByThisPolicyc, checkBundleCode } from "../compile/verifyBundleCode.js";
-import { describeFsError, loadSources } from "../source/loadSources.js";
+import { describeFsError, loadSources, type Excluded } from "../source/loadSources.js";
 import { hasExtension } from "../source/fileNames.js";
 import { EXIT, type ExitCode } from "./exitCodes.js";
 import { jsonMistake } from "../diagnostics/jsonMistake.js";
 import { looksLikeUtf16, utf16Refusal, withoutByteOrderMark } from "../source/textEncoding.js";
 import { emptyValueMessage, excludedNamedNote, isBlank, withExcludedDeclarationsHelp } from "./options.js";
 import { ExcludeGlobs } from "../source/exclude.js";
+import { bundleIdentity, lazyIdentity, sourcesIdentity } from "./policyIdentity.js";
+import type { PolicyIdentity } from "../testing/reporters/shared.js";
 import { misplacedPolicyPath, wrongSlotOfText, type RecordingOption } from "./wrongSlot.js";
 
 /** A policy to decide with, from sources or a bundle, or why there is none (with the exit code to use). */
-export type LoadedPolicy = { ok: true; policy: CompiledPolicy; note?: string } | { ok: false; code: ExitCode; diagnostics: readonly Diagnostic[]; message?: string; inputError?: InputError };
+export type LoadedPolicy = {
+  ok: true;
+  policy: CompiledPolicy;
+  /** Which set this is, for machine-readable reports: computed when first asked for (lazyIdentity); undefined when it could not be. */
+  identity: () => PolicyIdentity | undefined;
+  excluded: readonly Excluded[];
+  note?: string;
+} | { ok: false; code: ExitCode; diagnostics: readonly Diagnostic[]; message?: string; inputError?: InputError };
 
 /** A bundle or key file refused (`place: error[CODE]: message`), as `check` prints a diagnostic's first line. */
 export interface InputError {
@@ -65,7 +74,7 @@ export function loadPolicy(paths: readonly string[], cwd: string, options: { bun
   if (!policy || hasErrors(diagnostics)) return { ok: false, code: EXIT.failure, diagnostics: sortDiagnostics(withExcludedDeclarationsHelp(diagnostics, loaded.excluded)) };
   // Warnings are `policyc check`'s to show: test, eval and diff report on decisions.
   const note = excludedNamedNote(loaded.excluded);
-  return { ok: true, policy, ...(note === undefined ? {} : { note }) };
+  return { ok: true, policy, identity: lazyIdentity(() => sourcesIdentity(policy, loaded.files, cwd)), excluded: loaded.excluded, ...(note === undefined ? {} : { note }) };
 }
 
 /** The bundle that policy arguments name: `--bundle FILE`, or a single path ending in `.json`. */
@@ -189,8 +198,10 @@ function loadBundleFile(path: string, publicKeyPath: string | undefined, cwd: st
     if (!vetOnly) engineForBundle(bundle); // refuses code that does not load, before any verb runs it
     // A signature nobody checked may as well be forged (a changed bundle keeps its old one): said,
     // so an operator who left the key out does not take the bundle for a checked one.
-    if (bundle.signature !== undefined && publicKey === undefined) return { ok: true, policy: bundle, note: `\`${path}\` is signed, but its signature was not checked: give --public-key KEY.pem to check it` };
-    return { ok: true, policy: bundle };
+    const identity = lazyIdentity(() => bundleIdentity(bundle, path, publicKey !== undefined));
+    // A bundle's files were chosen when it was built: --exclude left out none of them (it is refused with one).
+    if (bundle.signature !== undefined && publicKey === undefined) return { ok: true, policy: bundle, identity, excluded: [], note: `\`${path}\` is signed, but its signature was not checked: give --public-key KEY.pem to check it` };
+    return { ok: true, policy: bundle, identity, excluded: [] };
   } catch (error) {
     // JSON that is no object at all (`42`, `[]`, `null`) is no bundle: a usage mistake, as a policy file given as one is.
     const notObject = value === null || typeof value !== "object" || Array.isArray(value);

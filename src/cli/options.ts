@@ -46,7 +46,7 @@ export function excludedNamedNote(excluded: readonly Excluded[]): string | undef
 }
 
 /**
- * What --exclude left out, as `check --json`, `build --json` and `fmt --json` list it
+ * What --exclude left out, as the JSON reports of `check`, `build`, `fmt`, `test`, `eval` and `diff` list it
  * (`"excluded": [{ "path", "glob" }]`, empty when nothing was): a CI log then shows what was not
  * checked or shipped, and by which glob.
  */

@@ -40,7 +40,7 @@ const STREAM_NAMES: ReadonlyMap<string, "stdout" | "stderr"> = new Map([
  * standard output (`/dev/stdout`) or the file it is redirected to is standard output; a name of
  * standard error, or its file, is standard error: written through the stream, never replaced
  * (which would lose the rest of what goes there). Or the usage mistake. `reporters` are the
- * verb's (`test` has them all; `check` and `fmt` have no TAP report), pretty and json among them.
+ * verb's (`test`, `check` and `fmt` take them all), pretty and json among them.
  */
 export function reportTargets<R extends Reporter = Reporter>(values: readonly string[], json: boolean, cwd: string, reporters: readonly R[] = REPORTERS as readonly Reporter[] as readonly R[]): { targets: ReportTarget<R>[] } | { error: string } {
   const known = (name: string): name is R => (reporters as readonly string[]).includes(name);

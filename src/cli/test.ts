@@ -5,7 +5,7 @@ import type { Io } from "./io.js";
 import { loadPolicy } from "./loadEngine.js";
 import { renderInputError } from "../diagnostics/render.js";
 import { loadWarningPrinter, notLoadedJson, reportLoadNote, reportNotLoaded } from "./report.js";
-import { addExclude, addMaxErrors, gatherValues, parseMaxErrors, type ExcludeOption } from "./options.js";
+import { addExclude, addMaxErrors, excludedJson, gatherValues, parseMaxErrors, type ExcludeOption } from "./options.js";
 import { expandRecordings } from "../testing/expandRecordings.js";
 import { emptyReport, errorCount, hasInputError, replayRecordings, type ReplayReport } from "../testing/replay.js";
 import { ciPaths, type CoverageSummary, coverageSummary, type ReporterInput, type RunCheck, type RunVerdict } from "../testing/reporters/shared.js";
@@ -77,9 +77,9 @@ export async function testVerb(io: Io, paths: string[], options: TestOptions): P
   // A run that cannot start still gets the reports CI reads. The pretty report on standard output
   // has said it all on stderr; one in a file says why the run did not start, so an earlier run's
   // log is not left there to be read as this one's.
-  const notStarted = async (verdict: RunVerdict, code: ExitCode): Promise<ExitCode> => {
+  const notStarted = async (verdict: RunVerdict, code: ExitCode, judged?: Pick<ReporterInput, "policy" | "excluded">): Promise<ExitCode> => {
     const reports = targets.filter((target) => target.reporter !== "pretty" || typeof target.to !== "string");
-    const written = await writeReports("test", reports, io, (reporter, out) => (reporter === "pretty" ? out(`the run did not start: ${verdict.reason ?? "see the errors above"}\n`) : REPORT_WRITERS[reporter]({ report: emptyReport([], [], []), rules: [], verdict, ciPath }, out)));
+    const written = await writeReports("test", reports, io, (reporter, out) => (reporter === "pretty" ? out(`the run did not start: ${verdict.reason ?? "see the errors above"}\n`) : REPORT_WRITERS[reporter]({ report: emptyReport([], [], []), rules: [], verdict, ciPath, ...judged }, out)));
     return written ? code : EXIT.usage;
   };
   if (!loaded.ok) {
@@ -89,9 +89,12 @@ export async function testVerb(io: Io, paths: string[], options: TestOptions): P
     return notStarted({ ok: false, reason, ...(code !== undefined ? { inputCode: code } : {}), diagnostics, ...(loaded.message ? { runChecks: [runCheck] } : {}) }, loaded.code);
   }
   reportLoadNote("test", loaded, io);
+  // Named only by the reports that list cases (json, junit, tap), and computed only for them: for sources it costs a bundle's worth of work.
+  const identity = targets.some((target) => target.reporter in LISTING_REPORTERS) ? loaded.identity() : undefined;
+  const judgedPolicy = { ...(identity === undefined ? {} : { policy: identity }), excluded: excludedJson(loaded.excluded) };
   if (missing.length > 0) {
     const message = reportMissingRecordings(missing, io);
-    return notStarted({ ok: false, reason: message, inputCode: INPUT_CODES.unreadableFile, runChecks: [{ name: "recordings", code: INPUT_CODES.unreadableFile, message }] }, EXIT.usage);
+    return notStarted({ ok: false, reason: message, inputCode: INPUT_CODES.unreadableFile, runChecks: [{ name: "recordings", code: INPUT_CODES.unreadableFile, message }] }, EXIT.usage, judgedPolicy);
   }
   if (options.update && refuseUpdateOfStream(files, io.cwd, io) !== undefined) return EXIT.usage;
   const report = await replayRecordings(loaded.policy, files, {
@@ -107,7 +110,7 @@ export async function testVerb(io: Io, paths: string[], options: TestOptions): P
   const wantCoverage = options.coverage || minCoverage !== undefined;
   const coverage = wantCoverage ? coverageSummary(report, loaded.policy.rules, options.session !== undefined || options.grep !== undefined) : undefined;
   const verdict = judge(report, coverage, { minCoverage, allowEmpty: options.allowEmpty ?? false, update: options.update ?? false, ...(options.session !== undefined ? { session: options.session } : {}), ...(options.grep !== undefined ? { grep: options.grep } : {}) });
-  const input: ReporterInput = { report, rules: loaded.policy.rules, ...(coverage ? { coverage } : {}), verdict, ciPath, maxErrors: parseMaxErrors(options.maxErrors) };
+  const input: ReporterInput = { report, rules: loaded.policy.rules, ...judgedPolicy, ...(coverage ? { coverage } : {}), verdict, ciPath, maxErrors: parseMaxErrors(options.maxErrors) };
   // Reporters write in pieces, straight to stdout or to their files.
   const written = await writeReports("test", targets, io, (reporter, out, palette) => (reporter === "pretty" ? prettyReport(input, palette, out) : REPORT_WRITERS[reporter](input, out)));
   if (options.update) {

@@ -18,13 +18,15 @@ export function workflowProperty(text: string): string {
 
 /**
  * One diagnostic as a workflow command, the annotation GitHub shows on the line of a pull request:
- * `::error file=F,line=L,col=C,endLine=…,endColumn=…,title=PC202::message` (`::warning` for a
- * warning), the help on a line of its own in the message. `file` names the file as CI reads it
+ * `::error file=F,line=L,col=C,endLine=…,endColumn=…,title=policyc PC202::message` (`::warning`
+ * for a warning), the help on a line of its own in the message. The title is the same in every
+ * verb: GitHub shows it above the message, beside other tools' annotations, so it names policyc
+ * as well as the code. `file` names the file as CI reads it
  * (see `ciPaths`); a diagnostic of no file, or of one that is no file in the repository
  * (`isRepositoryFile` false: standard input), has no `file=` and says its place in the title.
  * `endColumn` is the column just after the text, as `--json`'s `end` has it.
  */
-export function diagnosticAnnotation(d: DiagnosticJson, options: { file: (path: string) => string; isRepositoryFile: (path: string) => boolean; titlePrefix?: string }): string {
+export function diagnosticAnnotation(d: DiagnosticJson, options: { file: (path: string) => string; isRepositoryFile: (path: string) => boolean }): string {
   const properties: string[] = [];
   let where = "";
   if (d.file !== null && options.isRepositoryFile(d.file)) {
@@ -34,6 +36,6 @@ export function diagnosticAnnotation(d: DiagnosticJson, options: { file: (path: 
       if (d.end !== null) properties.push(`endLine=${d.end.line}`, `endColumn=${d.end.column}`);
     }
   } else if (d.file !== null) where = `${d.file}${d.line !== null ? `:${d.line}:${d.column}` : ""}: `;
-  properties.push(`title=${workflowProperty(`${options.titlePrefix ?? ""}${where}${d.code}`)}`);
+  properties.push(`title=${workflowProperty(`policyc ${where}${d.code}`)}`);
   return `::${d.severity === "error" ? "error" : "warning"} ${properties.join(",")}::${workflowData(`${d.message}${d.help !== undefined ? `\nhelp: ${d.help}` : ""}`)}`;
 }

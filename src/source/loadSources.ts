@@ -223,7 +223,7 @@ function globFolder(glob: string): string {
 
 /**
  * Expands paths (files or folders, searched for `*.policy` in any letter case) to the files of a
- * policy set, sorted by path.
+ * policy set, sorted by the names a bundle gives them (bundleSourceName).
  * Relative paths are taken from `cwd` (the CLI's working folder, which tests set), not from the
  * process's; the files come back spelled from the paths as the user gave them.
  */
@@ -316,10 +316,13 @@ export function expandPolicyPaths(paths: readonly string[], cwd = process.cwd(),
   if (files.length === 0 && diagnostics.length === 0 && named.length > 0) {
     diagnostics.push(pathDiagnostic("PC004", `every policy file given is excluded (--exclude): \`${named.join("`, `")}\``, named[0]!, "give fewer or narrower --exclude globs"));
   }
-  // In one order whatever the order of the arguments (the same set gives the same bundle bytes),
-  // and one file named twice (through a link, or two spellings) read once, by its first name
-  // in that order.
-  const sorted = files.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  // In one order whatever the order and spelling of the arguments: that of the names a bundle
+  // gives the files (bundleSourceName), so the same files give the same bundle bytes however
+  // they are typed (`/abs/x.policy` or `../x.policy`), and every verb reads them in build's order.
+  // One file named twice (through a link, or two spellings) is read once, by its first name in that order.
+  const key = new Map(files.map((file) => [file, bundleSourceName(file, cwd)]));
+  const byName = (a: string, b: string): number => compareText(key.get(a)!, key.get(b)!) || compareText(a, b);
+  const sorted = files.sort(byName);
   return { files: uniqueFiles(sorted, cwd), diagnostics, warnings, excluded };
 }
 
@@ -368,7 +371,7 @@ export function loadSources(paths: readonly string[], cwd = process.cwd(), optio
     } catch {
       /* reported below */
     }
-    const shown = displayPath(path, cwd, options.relativeOutside);
+    const shown = options.relativeOutside === true ? bundleSourceName(path, cwd) : displayPath(path, cwd);
     const source = size > MAX_FILE_BYTES ? tooLarge(shown, size) : readSource(shown, () => readLimited(absolute, MAX_FILE_BYTES));
     if (source instanceof SourceFile) files.push(source);
     else diagnostics.push(source);
@@ -411,6 +414,17 @@ export function displayPath(path: string, cwd = process.cwd(), relativeOutside =
   if (relativeOutside && rel !== "" && !isAbsolute(rel)) return pathForLineStart(rel);
   return pathForLineStart(rel === "" || rel.startsWith("..") || rel.startsWith("/") ? path : rel);
 }
+
+/**
+ * The name a bundle gives a source (`policyc build`, and the hash of a set read from sources):
+ * relative to the working folder even outside it (`../x.policy`, see LoadOptions.relativeOutside).
+ * Files are ordered by it (expandPolicyPaths), so the order is the one build writes.
+ */
+export function bundleSourceName(path: string, cwd = process.cwd()): string {
+  return displayPath(path, cwd, true);
+}
+
+const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
  * Why a file that is not there (ENOENT, with the error's `path`) could not be read when it is a

@@ -11,6 +11,7 @@ import { compileSources } from "../../src/compile/compile.js";
 import { analyze } from "../../src/check/analyze.js";
 import { emitTypeScript, policyDocs } from "../../src/compile/emitTypeScript.js";
 import { bin, binUnprivileged, CAN_RUN_UNPRIVILEGED, cli, ROOT, type CliResult } from "../helpers.js";
+import { VERSION } from "../../src/version.js";
 import { call, DECLS, SUPPORT_RULES as CONTRACT_RULES } from "../runtime/fixtures.js";
 
 /**
@@ -643,6 +644,7 @@ describe("policyc build", () => {
     expect(JSON.parse(result.stdout)).toEqual({
       written: ["j.json"],
       contentHash: expectedBundle().manifest.contentHash,
+      policyc: VERSION,
       rules: 8,
       signed: false,
       excluded: [],

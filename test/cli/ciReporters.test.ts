@@ -18,6 +18,23 @@ afterAll(() => {
   rmSync(root, { recursive: true, force: true });
 });
 let folders = 0;
+
+/** The test points of a TAP report, after checking its plan counts them: `ok`, the title, and the YAML block after a failing one. */
+function tapPoints(tap: string): { ok: boolean; title: string; block: string }[] {
+  const lines = tap.split("\n");
+  expect(lines[0]).toBe("TAP version 13");
+  const points: { ok: boolean; title: string; block: string }[] = [];
+  for (const line of lines.slice(2)) {
+    const point = /^(not )?ok (\d+) - (.*)$/.exec(line);
+    if (point !== null) {
+      expect(Number(point[2])).toBe(points.length + 1);
+      points.push({ ok: point[1] === undefined, title: point[3]!, block: "" });
+    } else if (line.startsWith("  ") && points.length > 0) points.at(-1)!.block += `${line}\n`;
+    else expect(line === "" || line.startsWith("# "), line).toBe(true);
+  }
+  expect(lines[1]).toBe(`1..${points.length}`);
+  return points;
+}
 function folder(files: Record<string, string>): string {
   const dir = join(root, `case${folders++}`);
   mkdirSync(dir);
@@ -35,7 +52,7 @@ const WARNED = "enum E { a }\n";
 /** A warning whose message quotes a string holding `%` (PC519). */
 const PERCENT = 'tool kb.search { args { query: string } }\npolicy p {\n  deny kb.search when session.labels contains "50%"\n}\n';
 
-const CHECK_REPORTERS = ["pretty", "json", "github", "junit"] as const;
+const CHECK_REPORTERS = ["pretty", "json", "github", "junit", "tap"] as const;
 
 describe("policyc check --reporter", () => {
   it("writes each report with the exit code the check has (golden, NO_COLOR): errors exit 1, warnings alone 0, and 1 with --fail-on-warnings", () => {
@@ -44,9 +61,9 @@ describe("policyc check --reporter", () => {
     const runs = [
       ...CHECK_REPORTERS.map((reporter) => [`errors, --reporter ${reporter}`, bin(["check", ".", "--reporter", reporter], { cwd: failing })] as const),
       ...CHECK_REPORTERS.map((reporter) => [`warning only, --reporter ${reporter}`, bin(["check", ".", "--reporter", reporter], { cwd: warned })] as const),
-      ...(["github", "junit"] as const).map((reporter) => [`warning only, --fail-on-warnings --reporter ${reporter}`, bin(["check", ".", "--fail-on-warnings", "--reporter", reporter], { cwd: warned })] as const),
+      ...(["github", "junit", "tap"] as const).map((reporter) => [`warning only, --fail-on-warnings --reporter ${reporter}`, bin(["check", ".", "--fail-on-warnings", "--reporter", reporter], { cwd: warned })] as const),
     ];
-    expect(runs.map(([, result]) => result.code)).toEqual([1, 1, 1, 1, 0, 0, 0, 0, 1, 1]);
+    expect(runs.map(([, result]) => result.code)).toEqual([1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 1, 1, 1]);
     for (const [label, result] of runs) expect(result.stderr, label).toBe("");
     expectGolden("check-reporters", runs.map(([label, result]) => `=== ${label}\n${runText(result)}`).join("\n"));
   });
@@ -59,14 +76,14 @@ describe("policyc check --reporter", () => {
     expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, errors: 1, warnings: 1, files: ["a.policy", "warn.policy"] });
   });
 
-  it("github: one workflow command per diagnostic, at its place with its end, `::warning` for a warning, the code as title, the help on a line of its own", async () => {
+  it("github: one workflow command per diagnostic, at its place with its end, `::warning` for a warning, `policyc` and the code as title, the help on a line of its own", async () => {
     const dir = folder({ "a.policy": BROKEN, "warn.policy": WARNED });
     const result = await cli(["check", ".", "--reporter", "github"], { cwd: dir });
     expect(result).toEqual({
       code: 1,
       stdout: [
-        "::error file=a.policy,line=4,col=30,endLine=4,endColumn=34,title=PC202::unknown attribute `tema` of `agent`%0Ahelp: did you mean `team`?",
-        "::warning file=warn.policy,line=1,col=6,endLine=1,endColumn=7,title=PC502::`E` is declared but never used%0Ahelp: remove it, or use it as the type of an attribute",
+        "::error file=a.policy,line=4,col=30,endLine=4,endColumn=34,title=policyc PC202::unknown attribute `tema` of `agent`%0Ahelp: did you mean `team`?",
+        "::warning file=warn.policy,line=1,col=6,endLine=1,endColumn=7,title=policyc PC502::`E` is declared but never used%0Ahelp: remove it, or use it as the type of an attribute",
         "1 error, 1 warning",
         "",
       ].join("\n"),
@@ -74,26 +91,61 @@ describe("policyc check --reporter", () => {
     });
   });
 
+  it("the github title of a diagnostic is `policyc PCxxx` in every verb that annotates one (check, fmt --check, test of a policy set that does not load)", async () => {
+    const dir = folder({ "a.policy": BROKEN, "calls.jsonl": "" });
+    const title = /^::error file=a\.policy,line=4,col=30,endLine=4,endColumn=34,title=policyc PC202::/m;
+    const check = await cli(["check", "a.policy", "--reporter", "github"], { cwd: dir });
+    expect(check.code).toBe(1);
+    expect(check.stdout).toMatch(title);
+    const fmt = await cli(["fmt", "--check", "a.policy", "--reporter", "github"], { cwd: dir });
+    expect(fmt.code).toBe(1);
+    expect(fmt.stdout).toMatch(/^::error file=a\.policy,line=\d+,title=policyc fmt::/m);
+    const broken = folder({ "a.policy": "policy p {\n  allow\n}\n" });
+    const syntax = await cli(["fmt", "--check", "a.policy", "--reporter", "github"], { cwd: broken });
+    expect(syntax.code).toBe(1);
+    expect(syntax.stdout).toMatch(/^::error file=a\.policy,line=\d+,col=\d+,(?:endLine=\d+,endColumn=\d+,)?title=policyc PC1\d\d::/m);
+    const test = await cli(["test", "a.policy", "--replay", "calls.jsonl", "--reporter", "github"], { cwd: dir });
+    expect(test.code).toBe(1);
+    expect(test.stdout).toMatch(title);
+  });
+
   it("github escapes `%`, `,` and `:` in `file=` and `title=`, and `%`, CR and LF in the message, as GitHub documents", async () => {
     const dir = folder({ "a,b%:c.policy": BROKEN, "pct.policy": PERCENT });
     mkdirSync(join(dir, "no\npolicies"));
     const named = await cli(["check", "a,b%:c.policy", "--reporter", "github"], { cwd: dir });
-    expect(named.stdout.split("\n")[0]).toBe("::error file=a%2Cb%25%3Ac.policy,line=4,col=30,endLine=4,endColumn=34,title=PC202::unknown attribute `tema` of `agent`%0Ahelp: did you mean `team`?");
+    expect(named.stdout.split("\n")[0]).toBe("::error file=a%2Cb%25%3Ac.policy,line=4,col=30,endLine=4,endColumn=34,title=policyc PC202::unknown attribute `tema` of `agent`%0Ahelp: did you mean `team`?");
     const percent = await cli(["check", "pct.policy", "--reporter", "github"], { cwd: dir });
     expect(percent.code).toBe(0);
-    expect(percent.stdout).toMatch(/^::warning file=pct\.policy,line=3,col=47,endLine=3,endColumn=52,title=PC519::no tool `returns` "50%25" and [^\n]*%0Ahelp: [^\n]*\nok: 1 file, 1 rule, 1 warning\n$/);
+    expect(percent.stdout).toMatch(/^::warning file=pct\.policy,line=3,col=47,endLine=3,endColumn=52,title=policyc PC519::no tool `returns` "50%25" and [^\n]*%0Ahelp: [^\n]*\nok: 1 file, 1 rule, 1 warning\n$/);
     // In the message, only `%` and line breaks are escaped: the place a help names keeps its `,` and `:`.
     const both = await cli(["check", "a,b%:c.policy", "pct.policy", "--reporter", "github"], { cwd: dir });
-    expect(both.stdout).toContain("title=PC200::tool `kb.search` is declared more than once%0Ahelp: the first declaration is at a,b%25:c.policy:2\n");
+    expect(both.stdout).toContain("title=policyc PC200::tool `kb.search` is declared more than once%0Ahelp: the first declaration is at a,b%25:c.policy:2\n");
     // A path with a line break, in a property and in the message: one line still, the break as %0A.
     const empty = await cli(["check", "no\npolicies", "--reporter", "github"], { cwd: dir });
-    expect(empty).toEqual({ code: 2, stdout: "::error file=no%0Apolicies,title=PC004::no `.policy` files under `no%0Apolicies`%0Ahelp: policy files end in `.policy`\n1 error, 0 warnings\n", stderr: "" });
+    expect(empty).toEqual({ code: 2, stdout: "::error file=no%0Apolicies,title=policyc PC004::no `.policy` files under `no%0Apolicies`%0Ahelp: policy files end in `.policy`\n1 error, 0 warnings\n", stderr: "" });
   });
 
   it("github names files relative to GITHUB_WORKSPACE when the check runs in a folder of it, as test's annotations do", async () => {
     const dir = folder({ "rules/a.policy": BROKEN });
     const result = await cli(["check", "a.policy", "--reporter", "github"], { cwd: join(dir, "rules"), env: { GITHUB_WORKSPACE: dir } });
     expect(result.stdout.split("\n")[0]).toMatch(/^::error file=rules\/a\.policy,line=4,/);
+  });
+
+  it("tap: a test point per policy file (and per path that could not be read), `not ok` with its errors for a file that has any, warnings as comments; the exit code is the check's", async () => {
+    const dir = folder({ "a.policy": BROKEN, "clean.policy": "tool t { risk low }\n", "warn.policy": WARNED });
+    const result = await cli(["check", "a.policy", "clean.policy", "warn.policy", "missing.policy", "--reporter", "tap"], { cwd: dir });
+    expect(result.code).toBe(2); // a path that could not be read, as in every reporter
+    const points = tapPoints(result.stdout);
+    expect(points.map(({ ok, title }) => [ok, title])).toEqual([[false, "a.policy"], [true, "clean.policy"], [true, "warn.policy"], [false, "missing.policy"]]);
+    expect(points[0]!.block).toContain("  message: \"unknown attribute `tema` of `agent`\"\n  type: \"PC202\"\n");
+    expect(result.stdout).toContain("ok 3 - warn.policy\n# warn.policy:1:6: warning[PC502]: `E` is declared but never used\n# help: remove it, or use it as the type of an attribute\n");
+    expect(result.stdout.trimEnd().split("\n").at(-1)).toBe("# 2 errors, 1 warning");
+    // Warnings fail a point under --fail-on-warnings, as the run.
+    const warned = await cli(["check", "warn.policy", "--fail-on-warnings", "--reporter", "tap"], { cwd: dir });
+    expect(warned.code).toBe(1);
+    expect(tapPoints(warned.stdout).map(({ ok }) => ok)).toEqual([false]);
+    const clean = await cli(["check", "clean.policy", "--reporter", "tap"], { cwd: dir });
+    expect(clean).toEqual({ code: 0, stdout: "TAP version 13\n1..1\nok 1 - clean.policy\n# ok: 1 file, 0 rules\n", stderr: "" });
   });
 
   it("junit: valid XML, one test case per policy file, failing with its errors; warnings are the case's output unless --fail-on-warnings", async () => {
@@ -134,9 +186,9 @@ describe("policyc check --reporter", () => {
     expect(readFileSync(join(dir, "gh.txt"), "utf8")).toBe((await cli(["check", "a.policy", "--reporter", "github"], { cwd: dir })).stdout);
   });
 
-  it("usage errors exit 2 before anything is checked: a reporter check has not (tap), two reports to standard output, a report over a policy file", async () => {
+  it("usage errors exit 2 before anything is checked: an unknown reporter, two reports to standard output, a report over a policy file", async () => {
     const dir = folder({ "a.policy": BROKEN });
-    expect(await cli(["check", "a.policy", "--reporter", "tap"], { cwd: dir })).toEqual({ code: 2, stdout: "", stderr: "policyc check: the `tap` reporter is not offered here (use pretty, json, junit, github; `NAME=FILE` writes that report to FILE)\n" });
+    expect(await cli(["check", "a.policy", "--reporter", "tapp"], { cwd: dir })).toEqual({ code: 2, stdout: "", stderr: "policyc check: unknown reporter `tapp` (use pretty, json, junit, tap, github; `NAME=FILE` writes that report to FILE)\n" });
     expect(await cli(["check", "a.policy", "--reporter", "github", "--json"], { cwd: dir })).toEqual({ code: 2, stdout: "", stderr: "policyc check: --reporter github and --json both write to standard output: give one of them, or all but one a file (`--reporter json=FILE`)\n" });
     const over = await cli(["check", "a.policy", "--reporter", "junit=a.policy"], { cwd: dir });
     expect(over.code).toBe(2);
@@ -166,7 +218,7 @@ describe("--json lists what --exclude left out", () => {
   });
 });
 
-describe("policyc fmt --check --reporter github", () => {
+describe("policyc fmt --check --reporter github, junit, tap", () => {
   const MESSY = "tool t {risk low}\n";
   const TRAILING = "tool u {\n  risk low\n}\n\n\n";
   const CANONICAL = "tool v {\n  risk low\n}\n";
@@ -199,13 +251,39 @@ describe("policyc fmt --check --reporter github", () => {
     ]);
   });
 
-  it("keeps the list on standard output when the annotations go to a file; github without --check, and tap, are usage errors", async () => {
+  it("junit and tap: a test case per file, failing at the first line that differs when it is not formatted, or with its syntax errors; exit 1 as --check", async () => {
+    const dir = folder({ "messy.policy": MESSY, "trailing.policy": TRAILING, "canonical.policy": CANONICAL, "broken.policy": "policy p {\n  allow\n}\n" });
+    const files = ["broken.policy", "canonical.policy", "messy.policy", "trailing.policy"];
+    const junit = await cli(["fmt", "--check", ...files, "--reporter", "junit"], { cwd: dir });
+    expect(junit.code).toBe(1);
+    expect(XMLValidator.validate(junit.stdout)).toBe(true);
+    const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "@", isArray: (name) => name === "testcase" }).parse(junit.stdout) as { testsuites: { "@tests": string; "@failures": string; testsuite: { testcase: { "@name": string; "@line"?: string; failure?: { "@message": string; "@type": string } }[] } } };
+    const cases = doc.testsuites.testsuite.testcase;
+    expect([doc.testsuites["@tests"], doc.testsuites["@failures"]]).toEqual(["4", "3"]);
+    const byName = new Map(cases.map((c) => [c["@name"], c]));
+    expect(byName.get("canonical.policy")!.failure).toBeUndefined();
+    expect(byName.get("messy.policy")).toMatchObject({ "@line": "1", failure: { "@type": "policyc fmt", "@message": "`messy.policy` is not formatted: it first differs from the canonical layout at line 1; run `policyc fmt --write`" } });
+    expect(byName.get("trailing.policy")).toMatchObject({ "@line": "4", failure: { "@type": "policyc fmt" } });
+    expect(byName.get("broken.policy")!.failure!["@type"]).toMatch(/^PC1\d\d$/);
+    const tap = await cli(["fmt", "--check", ...files, "--reporter", "tap"], { cwd: dir });
+    expect(tap.code).toBe(1);
+    const points = tapPoints(tap.stdout);
+    expect(points.map(({ ok, title }) => [ok, title])).toEqual([[false, "broken.policy"], [true, "canonical.policy"], [false, "messy.policy"], [false, "trailing.policy"]]);
+    expect(points[2]!.block).toContain("  message: \"`messy.policy` is not formatted: it first differs from the canonical layout at line 1; run `policyc fmt --write`\"\n  type: \"policyc fmt\"\n");
+    expect(tap.stdout.trimEnd().split("\n").at(-1)).toBe("# 2 files are not formatted; run `policyc fmt --write`");
+    // All formatted: every case passes, exit 0.
+    const passing = await cli(["fmt", "--check", "canonical.policy", "--reporter", "tap"], { cwd: dir });
+    expect(passing).toEqual({ code: 0, stdout: "TAP version 13\n1..1\nok 1 - canonical.policy\n# ok: 1 file, all formatted\n", stderr: "" });
+  });
+
+  it("keeps the list on standard output when the annotations go to a file; github, junit and tap without --check are usage errors", async () => {
     const dir = folder({ "a.policy": MESSY });
     const list = await cli(["fmt", "--check", "a.policy"], { cwd: dir });
     expect(await cli(["fmt", "--check", "a.policy", "--reporter", "github=gh.txt"], { cwd: dir })).toEqual(list);
     expect(readFileSync(join(dir, "gh.txt"), "utf8")).toMatch(/^::error file=a\.policy,line=1,/);
     expect(await cli(["fmt", "a.policy", "--reporter", "github"], { cwd: dir })).toEqual({ code: 2, stdout: "", stderr: "policyc fmt: --reporter github annotates the files that are not formatted: give --check too\n" });
-    expect((await cli(["fmt", "--check", "a.policy", "--reporter", "tap"], { cwd: dir })).code).toBe(2);
+    for (const reporter of ["junit", "tap"]) expect(await cli(["fmt", "a.policy", "--reporter", reporter], { cwd: dir })).toEqual({ code: 2, stdout: "", stderr: `policyc fmt: --reporter ${reporter} reports the files that are not formatted: give --check too\n` });
+    expect(await cli(["fmt", "--write", "a.policy", "--reporter", "tap"], { cwd: dir })).toMatchObject({ code: 2, stdout: "" });
     expect(readFileSync(join(dir, "a.policy"), "utf8")).toBe(MESSY);
   });
 });

@@ -783,7 +783,10 @@ describe("policyc diff", () => {
     it("without --public-key, each signed side gets one note on standard error that its signature was not checked; the JSON on standard output is kept (audit s19 F3)", async () => {
       const unchecked = (path: string): string => `policyc diff: note: \`${path}\` is signed, but its signature was not checked: give --public-key KEY.pem to check it\n`;
       const checked = await diff(at("old.json"), at("new.json"), "--public-key", at("public.pem"));
-      expect(await diff(at("old.json"), at("new.json"))).toEqual({ code: checked.code, stdout: checked.stdout, stderr: unchecked(at("old.json")) + unchecked(at("new.json")) });
+      // The same document, but that it says the signatures were not checked.
+      const signedOnly = await diff(at("old.json"), at("new.json"));
+      expect(signedOnly).toEqual({ code: checked.code, stdout: checked.stdout.replace(/"signatureChecked": true/g, '"signatureChecked": false'), stderr: unchecked(at("old.json")) + unchecked(at("new.json")) });
+      expect(signedOnly.stdout).not.toBe(checked.stdout);
       expect(await diff(OLD, at("unsigned.json"))).toMatchObject({ code: checked.code, stderr: "" });
       expect(await diff(OLD, at("new.json"))).toMatchObject({ code: checked.code, stderr: unchecked(at("new.json")) });
     });
@@ -955,7 +958,7 @@ describe("policyc diff", () => {
     expect(missing).toMatchObject({ code: 2, stdout: "", stderr: `${join(dir, "nope.jsonl")}: error[PC600]: no such file or folder\n` });
     const missingJson = await cli(["diff", OLD, NEW, "--replay", join(dir, "nope.jsonl"), "--json"]);
     expect(missingJson.code).toBe(2);
-    expect(JSON.parse(missingJson.stdout)).toEqual({ ok: false, reason: `recordings not found or not readable: \`${join(dir, "nope.jsonl")}\` (no such file or folder)`, code: "PC600" });
+    expect(JSON.parse(missingJson.stdout)).toEqual({ ok: false, reason: `recordings not found or not readable: \`${join(dir, "nope.jsonl")}\` (no such file or folder)`, code: "PC600", policies: { old: expect.objectContaining({ from: "sources" }), new: expect.objectContaining({ from: "sources" }) }, excluded: [] });
     // A recording with bytes that are not UTF-8 names its line.
     const latin = join(dir, "latin1.jsonl");
     writeFileSync(latin, Buffer.from('{"session":"s\xff","tool":"kb.search","args":{"query":"q"}}\n', "latin1"));
@@ -965,7 +968,7 @@ describe("policyc diff", () => {
     mkdirSync(join(dir, "no-recordings"), { recursive: true });
     const noRecordings = await cli(["diff", OLD, NEW, "--replay", join(dir, "no-recordings"), "--json"]);
     expect(noRecordings.code).toBe(2);
-    expect(JSON.parse(noRecordings.stdout)).toEqual({ ok: false, reason: `recordings not found or not readable: \`${join(dir, "no-recordings")}\` (a folder without .jsonl or .ndjson files)`, code: "PC600" });
+    expect(JSON.parse(noRecordings.stdout)).toEqual({ ok: false, reason: `recordings not found or not readable: \`${join(dir, "no-recordings")}\` (a folder without .jsonl or .ndjson files)`, code: "PC600", policies: JSON.parse(missingJson.stdout).policies, excluded: [] });
     const noPolicy = await cli(["diff", join(dir, "nope.policy"), NEW, "--replay", CALLS]);
     expect(noPolicy.code).toBe(2);
     const badBundle = join(dir, "bad.json");

@@ -371,7 +371,8 @@ describe("policyc eval", () => {
     });
     const json = await evaluate(["warehouse.policy", "--request", "-", "--json"], JSON.stringify({ ...BIG_READ, user: { id: "an-1" } }));
     expect(json.code).toBe(0);
-    const { explanation, undeclaredFields, ...decision } = JSON.parse(json.stdout) as { explanation: { rules: { id: string; matched: unknown }[] }; undeclaredFields: string[] };
+    const { explanation, undeclaredFields, policy, excluded, ...decision } = JSON.parse(json.stdout) as { explanation: { rules: { id: string; matched: unknown }[] }; undeclaredFields: string[]; policy: unknown; excluded: unknown };
+    expect([policy, excluded]).toEqual([expect.objectContaining({ from: "sources" }), []]);
     expect(undeclaredFields).toEqual([]);
     expect(decision).toEqual({
       decision: "ask",

@@ -69,6 +69,24 @@ describe("--exclude GLOB", () => {
     expect(await run("fmt", "--check", "repo", ...EXCLUDED)).toEqual({ code: 1, stdout: "repo/schema.policy\nrepo/team/allow.policy\n", stderr: "2 files are not formatted; run `policyc fmt --write`\n" });
   });
 
+  it("test, eval and diff --json list what it left out (`excluded`), as check, build and fmt --json do; the exit codes are the runs'", async () => {
+    const check = JSON.parse((await run("check", "repo", ...EXCLUDED, "--json")).stdout) as { excluded: unknown[] };
+    expect(check.excluded).toEqual([{ path: "repo/experimental", glob: "repo/experimental" }, { path: "repo/team/wip.draft.policy", glob: "*.draft.policy" }]);
+    const tested = await run("test", "repo", ...EXCLUDED, "--replay", "replay.jsonl", "--json");
+    expect(tested.code).toBe(0);
+    expect(JSON.parse(tested.stdout).excluded).toEqual(check.excluded);
+    const evaluated = await run("eval", "repo", ...EXCLUDED, "--request", "request.json", "--json");
+    expect(evaluated.code).toBe(0);
+    expect(JSON.parse(evaluated.stdout).excluded).toEqual(check.excluded);
+    // Each entry says its side; a side given as a bundle leaves out nothing.
+    expect((await run("build", "repo", ...EXCLUDED, "-o", "side.json")).code).toBe(0);
+    const diffed = await run("diff", "side.json", "repo", ...EXCLUDED, "--replay", "replay.jsonl", "--json");
+    expect(diffed.code).toBe(0);
+    expect(JSON.parse(diffed.stdout).excluded).toEqual(check.excluded.map((entry) => ({ side: "new", ...(entry as object) })));
+    // Without --exclude, an empty list, as check's.
+    expect(JSON.parse((await run("test", "repo/schema.policy", "repo/team/allow.policy", "--replay", "replay.jsonl", "--json")).stdout).excluded).toEqual([]);
+  });
+
   it("is refused beside a bundle, which has no files to leave out", async () => {
     const result = await run("eval", "--bundle", "out.json", "--exclude", "x", "--request", "request.json");
     expect(result.code).toBe(2);

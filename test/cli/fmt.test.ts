@@ -470,6 +470,24 @@ describe("policyc fmt", () => {
     expect(formatted.stderr).toBe("1 file is not formatted; `policyc fmt -` prints it formatted\n");
   });
 
+  it("--check --reporter tap|junit: standard input and a file named `standard input` are two test cases, each failing for itself", async () => {
+    const folder = join(dir, "named-standard-input-ci");
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, "standard input"), CANONICAL);
+    const tap = await cli(["fmt", "--check", "--reporter", "tap", "-", "standard input"], { cwd: folder, stdin: MESSY });
+    expect(tap.code).toBe(1);
+    expect(tap.stdout).toMatch(/^1\.\.2$/m);
+    expect(tap.stdout).toMatch(/^not ok 1 - standard input\n {2}---\n {2}message: "standard input is not formatted: /m);
+    expect(tap.stdout).toMatch(/^ok 2 - standard input$/m);
+    // The file fails for itself, with syntax errors (PC103 at its first line), standard input passes.
+    writeFileSync(join(folder, "standard input"), "policy {\n");
+    const junit = await cli(["fmt", "--check", "--reporter", "junit", "-", "standard input"], { cwd: folder, stdin: CANONICAL });
+    expect(junit.code).toBe(1);
+    expect(junit.stdout).toContain('tests="2" failures="1"');
+    expect(junit.stdout).toContain('<testcase classname="policyc fmt" name="standard input"/>');
+    expect(junit.stdout).toMatch(/<testcase classname="policyc fmt" name="standard input" file="standard input" line="1">\n {6}<failure message="[^"]*" type="PC1/);
+  });
+
   it("formats `.policy` files of a folder in any letter case, and names a `NAME.policy.txt` it does not read (PC007, a warning: exit 0, `ok` true)", async () => {
     mkdirSync(join(dir, "cased"));
     writeFileSync(join(dir, "cased", "Deny.Policy"), CANONICAL);

@@ -34,7 +34,7 @@ export function githubReport({ report, coverage, verdict, ciPath = (file) => fil
     for (const line of leftOutLines(counts)) out.push(`::notice ${at.property}title=${property(`policyc test: ${at.title}not annotated`)}::${data(line)}`);
   }
   // A policy set that did not load: each diagnostic at its place in the policy, as `policyc check` reports it.
-  for (const d of verdict?.diagnostics ?? []) out.push(diagnosticAnnotation(d, { file: ciPath, isRepositoryFile, titlePrefix: "policyc " }));
+  for (const d of verdict?.diagnostics ?? []) out.push(diagnosticAnnotation(d, { file: ciPath, isRepositoryFile }));
   for (const runCheck of verdict?.runChecks ?? []) out.push(`::error title=${property(`policyc test: ${runCheck.name}${runCheck.code !== undefined ? ` (${runCheck.code})` : ""}`)}::${data(runCheck.message)}`);
   if (report.bailed) out.push(`::warning title=${property("policyc test: --bail")}::${data(BAILED)}`);
   if (coverage) {

@@ -27,7 +27,7 @@ function indented(value: unknown, depth: number): string {
  * errors, failures, every case when listed, coverage. Written a case at a time, so a report of
  * a large recording is never one string.
  */
-export function jsonReport({ report, coverage, verdict }: ReporterInput, out: Write): void {
+export function jsonReport({ report, coverage, verdict, policy, excluded }: ReporterInput, out: Write): void {
   const { write, flush } = chunkedWriter(out);
   let first = true;
   const field = (name: string, value: unknown): void => {
@@ -42,6 +42,9 @@ export function jsonReport({ report, coverage, verdict }: ReporterInput, out: Wr
   field("ok", verdict?.ok ?? (report.failed === 0 && report.errors.length === 0));
   if (verdict?.reason !== undefined) field("reason", verdict.reason);
   if (verdict?.inputCode !== undefined) field("code", verdict.inputCode);
+  // The policy set judged, when it loaded: what a report kept as evidence is evidence of.
+  if (policy !== undefined) field("policy", policy);
+  if (excluded !== undefined) field("excluded", excluded);
   field("bailed", report.bailed);
   field("summary", summaryLine(report));
   field("passed", report.passed);

@@ -1,4 +1,4 @@
-import { actualReasons, actualText, lookAlikeNote, loggedLines, chunkedWriter, coverageLines, diagnosticErrors, diagnosticTitle, codedMessage, errorTitle, expectedText, isRepositoryFile, leftOutLines, type ReporterInput, type Write } from "./shared.js";
+import { actualReasons, actualText, lookAlikeNote, loggedLines, chunkedWriter, coverageLines, diagnosticErrors, diagnosticTitle, codedMessage, errorTitle, expectedText, isRepositoryFile, leftOutLines, type PolicyIdentity, type ReporterInput, type Write } from "./shared.js";
 import { recordingName } from "../recordingSource.js";
 import { printable, printableLines } from "../../diagnostics/printable.js";
 import { xmlAttribute, xmlText as xml } from "../../diagnostics/xmlText.js";
@@ -10,7 +10,7 @@ import { errorCount } from "../replay.js";
  * expectation, and one per error. Written a case at a time (the counts come first, from a pass
  * that only counts), so a report of a large recording is never one string.
  */
-export function junitReport({ report, coverage, verdict, ciPath = (file) => file }: ReporterInput, out: Write): void {
+export function junitReport({ report, coverage, verdict, policy, ciPath = (file) => file }: ReporterInput, out: Write): void {
   const { write, flush } = chunkedWriter(out);
   // `file` as GitLab and others read it: relative to the repository root when it is known, the
   // real path (a line break in it a reference; only what XML cannot hold shown as an escape).
@@ -40,11 +40,14 @@ export function junitReport({ report, coverage, verdict, ciPath = (file) => file
     count.errors += leftOut.errors;
   }
   const errors = errorCount(report);
+  // The policy set judged, as properties of every suite (where CI systems read them), when it loaded.
+  const policyLines = policyProperties(policy);
+  const properties = policyLines === "" ? "" : `    <properties>\n${policyLines}    </properties>\n`;
   write(`<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="policyc test" tests="${report.passed + report.failed + errors + extra}" failures="${report.failed + extra}" errors="${errors}">\n`);
   // Cases are in file order, a file's cases together.
   let next = 0;
   for (const [file, count] of counts) {
-    write(`  <testsuite name="${xmlAttribute(printable(recordingName(file)))}" tests="${count.cases + count.errors}" failures="${count.failures}" errors="${count.errors}">\n`);
+    write(`  <testsuite name="${xmlAttribute(printable(recordingName(file)))}" tests="${count.cases + count.errors}" failures="${count.failures}" errors="${count.errors}">\n${properties}`);
     for (; next < report.cases.length && report.cases[next]!.file === file; next++) {
       const c = report.cases[next]!;
       const classname = xmlAttribute(`${printable(recordingName(file))}.${printable(c.session)}`);
@@ -85,7 +88,7 @@ export function junitReport({ report, coverage, verdict, ciPath = (file) => file
   }
   if (runChecks.length > 0) {
     // Failures of the run as a whole, in a suite of their own, where CI test views look.
-    write(`  <testsuite name="policyc test" tests="${runChecks.length}" failures="${runChecks.length}" errors="0">\n`);
+    write(`  <testsuite name="policyc test" tests="${runChecks.length}" failures="${runChecks.length}" errors="0">\n${properties}`);
     for (const runCheck of runChecks) {
       write(`    <testcase classname="policyc test" name="${xmlAttribute(runCheck.name)}">\n`);
       write(`      <failure message="${xmlAttribute(runCheck.message)}" type="${xmlAttribute(runCheck.name)}"/>\n`);
@@ -95,7 +98,7 @@ export function junitReport({ report, coverage, verdict, ciPath = (file) => file
   }
   if (coverage) {
     // Coverage is no test: a suite of none, with the figures as properties and the table as its output.
-    write('  <testsuite name="policyc test coverage" tests="0" failures="0" errors="0">\n    <properties>\n');
+    write(`  <testsuite name="policyc test coverage" tests="0" failures="0" errors="0">\n    <properties>\n${policyLines}`);
     write(`      <property name="coverage.percent" value="${coverage.percent}"/>\n`);
     // As JSON's `noRules`: a 0 of no rules is no figure, and a CI view of the properties alone should tell.
     if (coverage.noRules) write('      <property name="coverage.noRules" value="true"/>\n');
@@ -108,4 +111,12 @@ export function junitReport({ report, coverage, verdict, ciPath = (file) => file
   }
   write("</testsuites>\n");
   flush();
+}
+
+/** `<property>` lines naming the policy set judged (`policy.contentHash`, `policy.policyc`, `policy.from`, and a bundle's `policy.bundle`, `policy.signed`, `policy.signatureChecked`); "" when it did not load. */
+function policyProperties(policy: PolicyIdentity | undefined): string {
+  if (policy === undefined) return "";
+  return Object.entries(policy)
+    .map(([name, value]) => `      <property name="policy.${name}" value="${xmlAttribute(String(value))}"/>\n`)
+    .join("");
 }

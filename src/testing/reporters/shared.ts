@@ -332,6 +332,22 @@ export function diagnosticTitle(d: DiagnosticJson): string {
   return `${place !== undefined ? `${place} ` : ""}${d.code} ${d.message}`;
 }
 
+/**
+ * Which policy set a run judged, as its machine-readable reports name it, so a report kept as
+ * evidence says what it is evidence of: the content hash (`sha256:…`, what `policyc build` prints
+ * and a bundle's `manifest.contentHash` holds), the policyc that judged, and whether the set came
+ * from sources or a bundle (its path, whether it is signed and whether the signature was checked).
+ */
+export type PolicyIdentity =
+  | { readonly contentHash: string; readonly policyc: string; readonly from: "sources" }
+  | { readonly contentHash: string; readonly policyc: string; readonly from: "bundle"; readonly bundle: string; readonly signed: boolean; readonly signatureChecked: boolean };
+
+/** The policy set as a line of text (TAP's comment): `sha256:… from bundle \`b.json\` (signed, signature checked), policyc 0.13.0`. */
+export function policyIdentityText(policy: PolicyIdentity): string {
+  const from = policy.from === "sources" ? "sources" : `bundle \`${printable(policy.bundle)}\` (${policy.signed ? `signed, signature ${policy.signatureChecked ? "checked" : "not checked"}` : "unsigned"})`;
+  return `${policy.contentHash} from ${from}, policyc ${policy.policyc}`;
+}
+
 export interface ReporterInput {
   readonly report: ReplayReport;
   readonly rules: readonly RuleInfo[];
@@ -340,6 +356,10 @@ export interface ReporterInput {
   readonly coverage?: CoverageSummary;
   /** The run's verdict, when known. */
   readonly verdict?: RunVerdict;
+  /** The policy set judged; absent when it did not load. */
+  readonly policy?: PolicyIdentity;
+  /** What --exclude left out of it, as `check --json` lists it; absent when it did not load. */
+  readonly excluded?: readonly { readonly path: string; readonly glob: string }[];
   /** How many recording errors the text reporter shows (`--max-errors`); all it kept when absent. Machine reporters list every one kept. */
   readonly maxErrors?: number;
 }

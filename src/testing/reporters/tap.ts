@@ -1,4 +1,4 @@
-import { actualText, BAILED, lookAlikeNote, chunkedWriter, coverageLines, diagnosticErrors, diagnosticTitle, codedMessage, errorPlace, errorTitle, expectedText, leftOutLines, noteLines, summaryLine, type ReporterInput, type Write } from "./shared.js";
+import { actualText, BAILED, lookAlikeNote, chunkedWriter, coverageLines, diagnosticErrors, diagnosticTitle, codedMessage, errorPlace, errorTitle, expectedText, leftOutLines, noteLines, policyIdentityText, summaryLine, type ReporterInput, type Write } from "./shared.js";
 import { recordingName } from "../recordingSource.js";
 import { printable, printableLines, withoutLogCommand } from "../../diagnostics/printable.js";
 
@@ -7,7 +7,7 @@ import { printable, printableLines, withoutLogCommand } from "../../diagnostics/
  * and U+2028/U+2029 raw, which YAML 1.1 parsers read as line breaks: those are escaped too. So is
  * the second `#` of `##[` (a GitHub Actions command anywhere in a log line), which reads back as `#`.
  */
-function yamlString(text: string): string {
+export function yamlString(text: string): string {
   return withoutLogCommand(JSON.stringify(text).replace(/[\u0080-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`));
 }
 
@@ -22,11 +22,13 @@ export function tapDescription(text: string): string {
 }
 
 /** TAP version 13: one test point per case, a YAML block for each failure; written a point at a time. */
-export function tapReport({ report, coverage, verdict }: ReporterInput, out: Write): void {
+export function tapReport({ report, coverage, verdict, policy }: ReporterInput, out: Write): void {
   const { write, flush } = chunkedWriter(out);
   const runChecks = verdict?.runChecks ?? [];
   const policyErrors = diagnosticErrors(verdict);
   write(`TAP version 13\n1..${report.cases.length + report.errors.length + policyErrors.length + runChecks.length}\n`);
+  // The policy set judged, as a comment (no test point), when it loaded.
+  if (policy !== undefined) write(`# policy: ${tapDescription(policyIdentityText(policy))}\n`);
   let n = 0;
   for (const c of report.cases) {
     n++;
