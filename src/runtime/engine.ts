@@ -10,7 +10,7 @@ import type { CompiledPolicy, RuleInfo } from "./policy.js";
 import { declaredOnly, undeclaredFieldsOf, type DeclaredArguments } from "./declaredFields.js";
 import { describeKind, describeValue, MAX_NESTING, parseTime, startValidation, timeMistakeNote, ValidatorFactory, type Validator } from "./schema.js";
 import { shapeOfFields, shapeOfType, type ValueShape } from "./declaredShape.js";
-import { expiredBecause, labelsAlwaysKept, labelsOf, onlyLabels, MAX_ASKED_CALLERS, MAX_ASKED_POLICIES, MAX_PENDING_ASKS, MAX_SESSION_ID_LENGTH, SessionState, SessionStore, UNDECLARED_LABEL_CHARS, WINDOW_RELOADED, WINDOW_TRIMMED, windowEntriesFor, type AskedCaller, type AskedUnder, type MoreAsks, type PendingAsk, type ReloadStats, type Revocation, type RevocationCause, isOperatorRevocation } from "./session.js";
+import { expiredBecause, labelsAlwaysKept, labelsOf, onlyLabels, MAX_ASKED_CALLERS, MAX_ASKED_POLICIES, MAX_ASKING_RULES_KEPT, MAX_PENDING_ASKS, MAX_SESSION_ID_LENGTH, SessionState, SessionStore, UNDECLARED_LABEL_CHARS, WINDOW_RELOADED, WINDOW_TRIMMED, windowEntriesFor, type AskedCaller, type AskedUnder, type MoreAsks, type PendingAsk, type ReloadStats, type Revocation, type RevocationCause, isOperatorRevocation } from "./session.js";
 import { contentHash, type BundleContent } from "./contentHash.js";
 import { refusalDetail, refusedFor } from "./refusal.js";
 
@@ -302,9 +302,53 @@ export interface SessionSummary {
   readonly intent: string | null;
   /** How many labels it holds (`session.labels`); null when the policy keeps none, or without state. */
   readonly labels: number | null;
+  /**
+   * The labels it holds (`session.labels`), sorted: what the calls it made went ahead with carried
+   * and their tools returned (members of the label enum; any strings `context.labels` sent, within
+   * the room a session keeps for them, when the policy does not type it by the enum). Null when
+   * the compiled policy keeps no labels (no rule reads `session.labels`), or without state.
+   */
+  readonly labelNames: readonly string[] | null;
+  /**
+   * The tools it was allowed so far (`session.tools`: allowed, or asked and approved), sorted.
+   * Null when the compiled policy keeps none (no rule reads `session.tools`), or without state.
+   */
+  readonly tools: readonly string[] | null;
+  /**
+   * The calls answered `ask` that await a person's approval (`Engine.approved` takes one ask of
+   * a call at a time), the first 20 by when each was first asked (oldest first): a looping agent
+   * can pile up many (the engine keeps up to 256). Null without state.
+   */
+  readonly pendingAsks: readonly PendingAskSummary[] | null;
+  /** How many calls await approval in all (`pendingAsks` lists the first of them); null without state. */
+  readonly pendingAskCount: number | null;
+  /**
+   * Why an `ended` session ended: "idle" (it made no attempt for longer than `sessionIdleMs`, by
+   * its request times or by the engine's clock), "reload" (a reload's policy could not take it
+   * over), or "revoked-before-start" (an operator revoked the id before its first attempt: it
+   * never started). Null while live. What the engine's record of it says: no more is kept.
+   */
+  readonly endCause: "idle" | "reload" | "revoked-before-start" | null;
+  /** Why it ended, for people: what its later attempts' denials give as the cause. Null while live. */
+  readonly endReason: string | null;
   /** What revoked it, or null. */
   readonly revoked: RevocationSummary | null;
 }
+
+/** A call awaiting approval in a session (`SessionSummary.pendingAsks`). */
+export interface PendingAskSummary {
+  readonly tool: string;
+  /** When the call was first asked, and last asked (ISO 8601, by the asking requests' times; null when none could be read as a date). */
+  readonly firstAskedAt: string | null;
+  readonly lastAskedAt: string | null;
+  /** How many asks of the call await approval: each approval takes one. */
+  readonly asks: number;
+  /** The ids of the rules that asked it, over its asks (at most 32). */
+  readonly rules: readonly string[];
+}
+
+/** How many calls awaiting approval `SessionSummary.pendingAsks` lists at most (it counts them all). */
+const PENDING_ASKS_LISTED = 20;
 
 /**
  * The outcome of `Engine.prepare`: either a decision already (invalid, revoked) or a context to run rules on.
@@ -914,6 +958,12 @@ export class Engine {
       lastSeen: isoTime(record?.lastSeen ?? state?.lastSeen),
       intent: state?.intent ?? null,
       labels: state?.labels?.size ?? null,
+      labelNames: sortedNames(state?.labels),
+      tools: sortedNames(state?.tools),
+      pendingAsks: state === undefined ? null : pendingAsksOf(state),
+      pendingAskCount: state === undefined ? null : (state.asked?.size ?? 0),
+      endCause: record === undefined ? null : record.beforeStart === true ? "revoked-before-start" : record.endedBy !== undefined ? "reload" : "idle",
+      endReason: record === undefined ? null : record.beforeStart === true ? REVOKED_BEFORE_START : expiredBecause(record, this.sessions.idleMs),
       revoked: revoked === undefined ? null : summaryOfRevocation(revoked),
     });
   }
@@ -1291,7 +1341,7 @@ export class Engine {
     this.sessions.record(state, c.now, c.clockReading, c.tool, c.entry.ordinal, c.same, c.args, allowed, decision.decision === "deny", labels, allowed ? c.entry.returns : undefined);
     // An ask the session has no room to keep can never be approved: the decision says so, for the
     // person who would otherwise be shown it (a copy: decisions are shared; this is rare).
-    if (asking !== undefined && !awaitApproval(state, asking, c, askedLabels, this.policy, (decision as AskDecision).grantsOnApproval)) return { ...decision, errors: [...decision.errors, UNKEPT_ASK] };
+    if (asking !== undefined && !awaitApproval(state, asking, c, askedLabels, this.policy, decision as AskDecision)) return { ...decision, errors: [...decision.errors, UNKEPT_ASK] };
     return decision;
   }
 
@@ -1876,7 +1926,8 @@ const ASK_KEY_TEXT_MAX = 64;
  * approved): no number of later asks can push out one a person may be looking at (and with it
  * the data it returns, once approved and the call goes ahead).
  */
-function awaitApproval(state: SessionState, key: string, c: EvalContext, labels: string[] | undefined, policy: CompiledPolicy, grants: readonly Grant[]): boolean {
+function awaitApproval(state: SessionState, key: string, c: EvalContext, labels: string[] | undefined, policy: CompiledPolicy, decision: AskDecision): boolean {
+  const grants = decision.grantsOnApproval;
   const asked = (state.asked ??= new Map());
   let pending = asked.get(key);
   if (pending === undefined) {
@@ -1886,9 +1937,11 @@ function awaitApproval(state: SessionState, key: string, c: EvalContext, labels:
     }
     // Who asked and under which policy, as plain fields (every ask writes them; see PendingAsk).
     const caller = callerOf(policy, c, grants, state.labelLimits.alwaysKept);
-    asked.set(key, (pending = { tool: c.tool, argsShape: c.entry.argsShape, count: 0, askedAt: c.now, askedClock: c.clockReading, labels: undefined, labelChars: 0, policy, user: caller.user, agent: caller.agent, context: caller.context, askedLabels: caller.askedLabels, unkept: caller.unkept, grants, more: undefined }));
+    asked.set(key, (pending = { tool: c.tool, argsShape: c.entry.argsShape, count: 0, firstAskedAt: c.now, rules: keptRules(decision.rules), askedAt: c.now, askedClock: c.clockReading, labels: undefined, labelChars: 0, policy, user: caller.user, agent: caller.agent, context: caller.context, askedLabels: caller.askedLabels, unkept: caller.unkept, grants, more: undefined }));
   } else {
     noteAsk(pending, policy, c, grants, state.labelLimits.alwaysKept);
+    // (The same array when the same rules asked, as a shared decision holds it: nothing to do.)
+    if (pending.rules !== decision.rules) pending.rules = joinedRules(pending.rules, decision.rules);
     // The latest ask's time: an approval of the call comes after it, whichever ask it answers.
     if (c.now > pending.askedAt) {
       pending.askedAt = c.now;
@@ -1911,6 +1964,20 @@ function awaitApproval(state: SessionState, key: string, c: EvalContext, labels:
     } else pending.labelsDropped = true;
   }
   return true;
+}
+
+/**
+ * A decision's rule ids as an ask keeps them: the frozen array a shared decision holds, or a
+ * copy of a fresh decision's (one with errors), which is the caller's to change.
+ */
+function keptRules(rules: readonly string[]): readonly string[] {
+  return Object.isFrozen(rules) ? rules : [...rules];
+}
+
+/** The ids of `kept` and those of `more` not among them, at most MAX_ASKING_RULES_KEPT (`kept` itself when `more` adds none). */
+function joinedRules(kept: readonly string[], more: readonly string[]): readonly string[] {
+  const added = more.filter((id) => !kept.includes(id));
+  return added.length === 0 || kept.length >= MAX_ASKING_RULES_KEPT ? kept : [...kept, ...added].slice(0, MAX_ASKING_RULES_KEPT);
 }
 
 /**
@@ -2313,6 +2380,28 @@ const MAX_DATE_MS = 8.64e15;
 /** `ms` as an ISO 8601 time, or null when it is none (undefined, NaN, beyond a Date). */
 function isoTime(ms: number | undefined): string | null {
   return ms !== undefined && Math.abs(ms) <= MAX_DATE_MS ? new Date(ms).toISOString() : null;
+}
+
+/** Why a session revoked before its first attempt ended (SessionSummary.endReason): its revocation says by whom and why. */
+const REVOKED_BEFORE_START = "an operator revoked it before its first attempt, so it never started";
+
+/** A session's labels or tools by name, sorted and frozen (SessionSummary); null when the policy keeps none. */
+function sortedNames(names: ReadonlySet<string> | undefined): readonly string[] | null {
+  return names === undefined ? null : Object.freeze([...names].sort());
+}
+
+/**
+ * The calls awaiting approval in a session (SessionSummary.pendingAsks): the first
+ * PENDING_ASKS_LISTED by when each was first asked, in the order asked when alike (or undated).
+ */
+function pendingAsksOf(state: SessionState): readonly PendingAskSummary[] {
+  const asks = [...(state.asked?.values() ?? [])];
+  // (A stable sort: asks dated alike stay in the order they were asked. Undated last: NaN compares as nothing.)
+  const when = (ask: PendingAsk): number => (Number.isFinite(ask.firstAskedAt) ? ask.firstAskedAt : Number.POSITIVE_INFINITY);
+  asks.sort((a, b) => when(a) - when(b) || 0);
+  return Object.freeze(
+    asks.slice(0, PENDING_ASKS_LISTED).map((ask) => Object.freeze({ tool: ask.tool, firstAskedAt: isoTime(ask.firstAskedAt), lastAskedAt: isoTime(ask.askedAt), asks: ask.count, rules: Object.freeze([...ask.rules]) })),
+  );
 }
 
 /** A revocation for people (RevocationSummary), frozen. */

@@ -267,6 +267,17 @@ export interface PendingAsk {
   readonly argsShape: ValueShape;
   count: number;
   /**
+   * When the call was first asked (its request's time, epoch ms), as it awaits approval now: for
+   * an incident responder (Engine.session), who sees which asks have waited longest.
+   */
+  readonly firstAskedAt: number;
+  /**
+   * The ids of the rules that asked the call, over its asks (at most MAX_ASKING_RULES_KEPT): for
+   * an incident responder (Engine.session). Most asks of a call are asked by the same rules, whose
+   * array the shared decision holds, so keeping them copies nothing.
+   */
+  rules: readonly string[];
+  /**
    * When the latest ask of the call was made (its request's time, epoch ms): an approval cannot
    * come before the ask it answers, so the approved call is recorded no earlier (Engine.approved).
    */
@@ -339,6 +350,9 @@ export interface MoreAsks {
   /** Asks made under other policies than the latest asks' (before a reload), oldest first, until approved. */
   older: AskedUnder[] | undefined;
 }
+
+/** Ids of the rules that asked a call a PendingAsk keeps: a reload's rules could otherwise add to them for ever. */
+export const MAX_ASKING_RULES_KEPT = 32;
 
 /** Distinct callers of a call's asks under one policy kept (PendingAsk); past them, judged as unknown (refused after a reload). */
 export const MAX_ASKED_CALLERS = 8;
