@@ -320,7 +320,11 @@ export interface SessionSummary {
    * can pile up many (the engine keeps up to 256). Null without state.
    */
   readonly pendingAsks: readonly PendingAskSummary[] | null;
-  /** How many calls await approval in all (`pendingAsks` lists the first of them); null without state. */
+  /**
+   * How many calls await approval in all (`pendingAsks` lists the first of them); null without
+   * state. An ask past the 256 calls the engine keeps is not kept, nor counted: its decision said
+   * it cannot be approved.
+   */
   readonly pendingAskCount: number | null;
   /**
    * Why an `ended` session ended: "idle" (it made no attempt for longer than `sessionIdleMs`, by
@@ -1976,8 +1980,9 @@ function keptRules(rules: readonly string[]): readonly string[] {
 
 /** The ids of `kept` and those of `more` not among them, at most MAX_ASKING_RULES_KEPT (`kept` itself when `more` adds none). */
 function joinedRules(kept: readonly string[], more: readonly string[]): readonly string[] {
-  const added = more.filter((id) => !kept.includes(id));
-  return added.length === 0 || kept.length >= MAX_ASKING_RULES_KEPT ? kept : [...kept, ...added].slice(0, MAX_ASKING_RULES_KEPT);
+  // (Asked again by rules it holds, which a fresh decision's array often is: no array made.)
+  if (kept.length >= MAX_ASKING_RULES_KEPT || more.every((id) => kept.includes(id))) return kept;
+  return [...kept, ...more.filter((id) => !kept.includes(id))].slice(0, MAX_ASKING_RULES_KEPT);
 }
 
 /**
