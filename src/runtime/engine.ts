@@ -317,12 +317,13 @@ export interface SessionSummary {
   /**
    * The calls answered `ask` that await a person's approval (`Engine.approved` takes one ask of
    * a call at a time), the first 20 by when each was first asked (oldest first): a looping agent
-   * can pile up many (the engine keeps up to 256). Null without state.
+   * can pile up many (the engine keeps up to 256). Empty once the session is revoked (by a rule
+   * or an operator): `Engine.approved` refuses every ask of it. Null without state.
    */
   readonly pendingAsks: readonly PendingAskSummary[] | null;
   /**
-   * How many calls await approval in all (`pendingAsks` lists the first of them); null without
-   * state. An ask past the 256 calls the engine keeps is not kept, nor counted: its decision said
+   * How many calls await approval in all (`pendingAsks` lists the first of them); 0 once the
+   * session is revoked; null without state. An ask past the 256 calls the engine keeps is not kept, nor counted: its decision said
    * it cannot be approved.
    */
   readonly pendingAskCount: number | null;
@@ -333,7 +334,10 @@ export interface SessionSummary {
    * never started). Null while live. What the engine's record of it says: no more is kept.
    */
   readonly endCause: "idle" | "reload" | "revoked-before-start" | null;
-  /** Why it ended, for people: what its later attempts' denials give as the cause. Null while live. */
+  /**
+   * Why it ended, for people: what its later attempts' denials give as the cause (for
+   * "revoked-before-start", the reason its revocation gives: the operator's words, quoted). Null while live.
+   */
   readonly endReason: string | null;
   /** What revoked it, or null. */
   readonly revoked: RevocationSummary | null;
@@ -342,12 +346,17 @@ export interface SessionSummary {
 /** A call awaiting approval in a session (`SessionSummary.pendingAsks`). */
 export interface PendingAskSummary {
   readonly tool: string;
-  /** When the call was first asked, and last asked (ISO 8601, by the asking requests' times; null when none could be read as a date). */
+  /**
+   * When the call was first asked (the earliest of its asks' times, whichever arrived first), and
+   * last asked (ISO 8601, by the asking requests' times; null when none could be read as a date).
+   * The engine cannot tell which ask an approval answers, so `firstAskedAt` and `rules` cover
+   * every ask of the call since it was first asked, also those approvals have taken.
+   */
   readonly firstAskedAt: string | null;
   readonly lastAskedAt: string | null;
   /** How many asks of the call await approval: each approval takes one. */
   readonly asks: number;
-  /** The ids of the rules that asked it, over its asks (at most 32). */
+  /** The ids of the rules that asked it, over its asks (the latest 32, the earliest dropped past them). */
   readonly rules: readonly string[];
 }
 
@@ -964,10 +973,11 @@ export class Engine {
       labels: state?.labels?.size ?? null,
       labelNames: sortedNames(state?.labels),
       tools: sortedNames(state?.tools),
-      pendingAsks: state === undefined ? null : pendingAsksOf(state),
-      pendingAskCount: state === undefined ? null : (state.asked?.size ?? 0),
+      // A revoked session's asks can never be approved (Engine.approved refuses them): none await.
+      pendingAsks: state === undefined ? null : revoked !== undefined ? NO_PENDING_ASKS : pendingAsksOf(state),
+      pendingAskCount: state === undefined ? null : revoked !== undefined ? 0 : (state.asked?.size ?? 0),
       endCause: record === undefined ? null : record.beforeStart === true ? "revoked-before-start" : record.endedBy !== undefined ? "reload" : "idle",
-      endReason: record === undefined ? null : record.beforeStart === true ? REVOKED_BEFORE_START : expiredBecause(record, this.sessions.idleMs),
+      endReason: record === undefined ? null : record.beforeStart === true ? revokedBeforeStartBecause(revoked) : expiredBecause(record, this.sessions.idleMs),
       revoked: revoked === undefined ? null : summaryOfRevocation(revoked),
     });
   }
@@ -1946,6 +1956,8 @@ function awaitApproval(state: SessionState, key: string, c: EvalContext, labels:
     noteAsk(pending, policy, c, grants, state.labelLimits.alwaysKept);
     // (The same array when the same rules asked, as a shared decision holds it: nothing to do.)
     if (pending.rules !== decision.rules) pending.rules = joinedRules(pending.rules, decision.rules);
+    // The earliest ask's time, whichever arrived first (requests can arrive out of their order).
+    if (c.now < pending.firstAskedAt || Number.isNaN(pending.firstAskedAt)) pending.firstAskedAt = c.now;
     // The latest ask's time: an approval of the call comes after it, whichever ask it answers.
     if (c.now > pending.askedAt) {
       pending.askedAt = c.now;
@@ -1972,17 +1984,22 @@ function awaitApproval(state: SessionState, key: string, c: EvalContext, labels:
 
 /**
  * A decision's rule ids as an ask keeps them: the frozen array a shared decision holds, or a
- * copy of a fresh decision's (one with errors), which is the caller's to change.
+ * copy of a fresh decision's (one with errors), which is the caller's to change; the last
+ * MAX_ASKING_RULES_KEPT of more.
  */
 function keptRules(rules: readonly string[]): readonly string[] {
+  if (rules.length > MAX_ASKING_RULES_KEPT) return rules.slice(-MAX_ASKING_RULES_KEPT);
   return Object.isFrozen(rules) ? rules : [...rules];
 }
 
-/** The ids of `kept` and those of `more` not among them, at most MAX_ASKING_RULES_KEPT (`kept` itself when `more` adds none). */
+/**
+ * The ids of `kept` and those of `more` not among them, the latest MAX_ASKING_RULES_KEPT (the
+ * earliest dropped: the rules asking it now matter most; `kept` itself when `more` adds none).
+ */
 function joinedRules(kept: readonly string[], more: readonly string[]): readonly string[] {
   // (Asked again by rules it holds, which a fresh decision's array often is: no array made.)
-  if (kept.length >= MAX_ASKING_RULES_KEPT || more.every((id) => kept.includes(id))) return kept;
-  return [...kept, ...more.filter((id) => !kept.includes(id))].slice(0, MAX_ASKING_RULES_KEPT);
+  if (more.every((id) => kept.includes(id))) return kept;
+  return [...kept, ...more.filter((id) => !kept.includes(id))].slice(-MAX_ASKING_RULES_KEPT);
 }
 
 /**
@@ -2387,8 +2404,16 @@ function isoTime(ms: number | undefined): string | null {
   return ms !== undefined && Math.abs(ms) <= MAX_DATE_MS ? new Date(ms).toISOString() : null;
 }
 
-/** Why a session revoked before its first attempt ended (SessionSummary.endReason): its revocation says by whom and why. */
-const REVOKED_BEFORE_START = "an operator revoked it before its first attempt, so it never started";
+/**
+ * Why a session revoked before its first attempt ended (SessionSummary.endReason): the reason its
+ * denials give, its operator's revocation's (the words the operator gave, quoted).
+ */
+function revokedBeforeStartBecause(revocation: Revocation | undefined): string {
+  return revocation?.reasons[0] ?? operatorReason("");
+}
+
+/** SessionSummary.pendingAsks of a revoked session: none can be approved. */
+const NO_PENDING_ASKS: readonly PendingAskSummary[] = Object.freeze([]);
 
 /** A session's labels or tools by name, sorted and frozen (SessionSummary); null when the policy keeps none. */
 function sortedNames(names: ReadonlySet<string> | undefined): readonly string[] | null {

@@ -267,12 +267,14 @@ export interface PendingAsk {
   readonly argsShape: ValueShape;
   count: number;
   /**
-   * When the call was first asked (its request's time, epoch ms), as it awaits approval now: for
-   * an incident responder (Engine.session), who sees which asks have waited longest.
+   * When the call was first asked (the earliest of its asks' request times, epoch ms, whichever
+   * arrived first), as it awaits approval now: for an incident responder (Engine.session), who
+   * sees which asks have waited longest. An approval cannot say which ask it answers, so it stays
+   * while any ask of the call awaits (as `rules` does).
    */
-  readonly firstAskedAt: number;
+  firstAskedAt: number;
   /**
-   * The ids of the rules that asked the call, over its asks (at most MAX_ASKING_RULES_KEPT): for
+   * The ids of the rules that asked the call, over its asks (the latest MAX_ASKING_RULES_KEPT): for
    * an incident responder (Engine.session). Most asks of a call are asked by the same rules, whose
    * array the shared decision holds, so keeping them copies nothing.
    */

@@ -83,7 +83,7 @@ describe("Engine.revoke", () => {
     // Refused attempts without a usable time are denied for it too.
     expect(engine.decide({ session: "early", tool: "t" })).toEqual(OPERATOR_DENIAL('revoked by an operator: "agent key leaked"'));
     expect(engine.stats()).toMatchObject({ liveSessions: 0, revokedSessions: 1 });
-    expect(engine.session("early")).toEqual({ session: "early", status: "ended", calls: null, denials: null, firstSeen: null, lastSeen: iso(T0 + 5_000), intent: null, labels: null, labelNames: null, tools: null, pendingAsks: null, pendingAskCount: null, endCause: "revoked-before-start", endReason: "an operator revoked it before its first attempt, so it never started", revoked: { by: "operator", rules: [], reasons: ['revoked by an operator: "agent key leaked"'], at: iso(T0), tool: null } } satisfies SessionSummary);
+    expect(engine.session("early")).toEqual({ session: "early", status: "ended", calls: null, denials: null, firstSeen: null, lastSeen: iso(T0 + 5_000), intent: null, labels: null, labelNames: null, tools: null, pendingAsks: null, pendingAskCount: null, endCause: "revoked-before-start", endReason: 'revoked by an operator: "agent key leaked"', revoked: { by: "operator", rules: [], reasons: ['revoked by an operator: "agent key leaked"'], at: iso(T0), tool: null } } satisfies SessionSummary);
   });
 
   it("keeps the revocation as long as a rule's: revokedSessionMs after the last attempt, then the id starts afresh", () => {

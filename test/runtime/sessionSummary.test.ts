@@ -19,6 +19,7 @@ policy p {
 const POLICY = `${DECLARATIONS}  @name("double-check") ask t when args.q == "ask-twice" reason "two people look"
   @name("after-u") ask t when session.tools contains u and args.q == "ask-again" reason "u came first"
   @name("no-leak") deny t when session.labels contains secret and args.q == "leak"
+  @name("rv") deny u when args.q == "boom" revoke
 }
 `;
 /** The same tools and first rules, reading no session: nothing of it is kept by name. */
@@ -75,6 +76,44 @@ describe("Engine.session: asks awaiting approval", () => {
     expect(engine.session("s")!.pendingAsks).toEqual([{ tool: "t", firstAskedAt: iso(T0), lastAskedAt: iso(T0 + 2_000), asks: 2, rules: ["check", "after-u"] }]);
   });
 
+  it("keeps when a call was first asked as the earliest of its asks' times, not the first to arrive", () => {
+    const { engine, clock, call } = setup();
+    clock.now = T0 + 60_000;
+    engine.decide(call("s", "t", "ask"));
+    clock.now = T0;
+    engine.decide(call("s", "t", "ask"));
+    expect(engine.session("s")!.pendingAsks).toEqual([{ tool: "t", firstAskedAt: iso(T0), lastAskedAt: iso(T0 + 60_000), asks: 2, rules: ["check"] }]);
+    // The engine cannot tell which ask an approval answers: what is listed covers every ask since the call was first asked.
+    clock.now = T0 + 61_000;
+    expect(engine.approved(call("s", "t", "ask"))).toBe(true);
+    expect(engine.session("s")!.pendingAsks).toEqual([{ tool: "t", firstAskedAt: iso(T0), lastAskedAt: iso(T0 + 60_000), asks: 1, rules: ["check"] }]);
+  });
+
+  it("keeps the ids of the latest 32 rules to ask a call, dropping the earliest", () => {
+    const { engine, clock, call } = setup();
+    expect(engine.decide(call("s", "t", "ask")).decision).toBe("ask");
+    let current = engine;
+    for (let i = 0; i < 40; i++) {
+      clock.now += 10;
+      current = compile([{ path: "p.policy", text: POLICY.replace('@name("check")', `@name("r${i}")`) }], { clock: () => clock.now, sessionsFrom: current });
+      expect(current.decide(call("s", "t", "ask"))).toMatchObject({ decision: "ask", rules: [`r${i}`] });
+    }
+    const [ask] = current.session("s")!.pendingAsks!;
+    expect(ask).toMatchObject({ asks: 41, rules: Array.from({ length: 32 }, (_, i) => `r${i + 8}`) });
+  });
+
+  it("lists none once the session is revoked, by a rule or an operator: no ask of it can be approved", () => {
+    const { engine, clock, call } = setup();
+    for (const session of ["by-rule", "by-operator"]) expect(engine.decide(call(session, "t", "ask")).decision).toBe("ask");
+    clock.now += 1_000;
+    expect(engine.decide(call("by-rule", "u", "boom"))).toMatchObject({ decision: "deny", revoked: true });
+    expect(engine.revoke("by-operator", "INC-7").outcome).toBe("revoked");
+    for (const session of ["by-rule", "by-operator"]) {
+      expect(engine.session(session)).toMatchObject({ status: "live", pendingAsks: [], pendingAskCount: 0, revoked: { by: session === "by-rule" ? "rules" : "operator" } });
+      expect(engine.approved(call(session, "t", "ask"))).toBe(false);
+    }
+  });
+
   it("lists the first 20 asked calls, oldest first by when they were first asked, and counts them all", () => {
     const { engine, clock, call } = setup();
     // Asked in arrival order 0..29, the first one dated last.
@@ -107,6 +146,12 @@ describe("Engine.session: labels and tools by name", () => {
     const summary = engine.session("s")!;
     expect(summary).toMatchObject({ labels: 2, labelNames: ["public", "secret"], tools: ["t", "u"] });
     expect(Object.isFrozen(summary.labelNames) && Object.isFrozen(summary.tools)).toBe(true);
+  });
+
+  it("names whatever strings requests sent when context.labels is not typed by the label enum", () => {
+    const { engine, call } = setup(POLICY.replace("context { labels: set<Label> }", "context { labels: set<string> }"));
+    expect(engine.decide(call("s", "t", "x", ["sk-live-TOKEN", "user@example.com"])).decision).toBe("allow");
+    expect(engine.session("s")!.labelNames).toEqual(["sk-live-TOKEN", "user@example.com"]);
   });
 
   it("is null when the compiled policy does not keep them, and for an ended session", () => {
@@ -152,13 +197,14 @@ describe("Engine.session: why an ended session ended", () => {
     expect(reloaded.session("s")).toMatchObject({ status: "ended", endCause: "reload", endReason: "the policy was reloaded without the intent it declared", calls: null });
   });
 
-  it("says it was revoked before its first attempt, also after attempts on it", () => {
+  it("says it was revoked before its first attempt, with the reason its denials give, also after attempts on it", () => {
     const { engine, clock, call } = setup();
     engine.revoke("early", "key leaked");
-    const expected = { status: "ended", endCause: "revoked-before-start", endReason: "an operator revoked it before its first attempt, so it never started", revoked: { by: "operator" } };
+    const expected = { status: "ended", endCause: "revoked-before-start", endReason: 'revoked by an operator: "key leaked"', revoked: { by: "operator" } };
     expect(engine.session("early")).toMatchObject(expected);
     clock.now += 1_000;
-    expect(engine.decide(call("early", "t", "x")).decision).toBe("deny");
+    // What its denials give as the cause.
+    expect(engine.decide(call("early", "t", "x"))).toMatchObject({ decision: "deny", reasons: [expected.endReason] });
     expect(engine.session("early")).toMatchObject(expected);
   });
 
@@ -180,7 +226,7 @@ describe("Engine.session: why an ended session ended", () => {
       pendingAsks: null,
       pendingAskCount: null,
       endCause: "revoked-before-start",
-      endReason: "an operator revoked it before its first attempt, so it never started",
+      endReason: 'revoked by an operator: "key leaked"',
       revoked: { by: "operator", rules: [], reasons: ['revoked by an operator: "key leaked"'], at: iso(T0), tool: null },
     } satisfies SessionSummary);
     expect(Object.isFrozen(summary)).toBe(true);
