@@ -195,7 +195,7 @@ describe.skipIf(!BUILT)("policyc installed as a dependency", () => {
     files.push(join(app, "attributes.ts"));
     // An incident responder's calls (Engine.revoke, Engine.session), typed from both entry points.
     const operator = [
-      'import type { RevocationSummary, RevokeResult, SessionSummary } from "policyc";',
+      'import type { PendingAskSummary, RevocationSummary, RevokeResult, SessionSummary } from "policyc";',
       'import type { RevokeResult as RuntimeRevokeResult, SessionSummary as RuntimeSessionSummary } from "policyc/runtime";',
       'import { Engine } from "policyc/runtime";',
       "declare const engine: Engine;",
@@ -205,8 +205,12 @@ describe.skipIf(!BUILT)("policyc installed as a dependency", () => {
       'export const summary: SessionSummary | undefined = engine.session("s");',
       "export const again: RuntimeSessionSummary | undefined = summary;",
       "export const cause: RevocationSummary | null | undefined = summary?.revoked;",
+      'export const waiting: readonly PendingAskSummary[] | null | undefined = summary?.pendingAsks;',
+      'export const ended: "idle" | "reload" | "revoked-before-start" | null | undefined = summary?.endCause;',
       "// @ts-expect-error a snapshot is read-only",
       "if (summary !== undefined) summary.calls = 0;",
+      "// @ts-expect-error its lists too",
+      'if (summary?.tools) summary.tools.push("t");',
     ].join("\n");
     writeFileSync(join(app, "operator.ts"), `${operator}\n`);
     files.push(join(app, "operator.ts"));

@@ -10,7 +10,7 @@ import type { CompiledPolicy, RuleInfo } from "./policy.js";
 import { declaredOnly, undeclaredFieldsOf, type DeclaredArguments } from "./declaredFields.js";
 import { describeKind, describeValue, MAX_NESTING, parseTime, startValidation, timeMistakeNote, ValidatorFactory, type Validator } from "./schema.js";
 import { shapeOfFields, shapeOfType, type ValueShape } from "./declaredShape.js";
-import { expiredBecause, labelsAlwaysKept, labelsOf, onlyLabels, MAX_ASKED_CALLERS, MAX_ASKED_POLICIES, MAX_PENDING_ASKS, MAX_SESSION_ID_LENGTH, SessionState, SessionStore, UNDECLARED_LABEL_CHARS, WINDOW_RELOADED, WINDOW_TRIMMED, windowEntriesFor, type AskedCaller, type AskedUnder, type MoreAsks, type PendingAsk, type ReloadStats, type Revocation, type RevocationCause, isOperatorRevocation } from "./session.js";
+import { expiredBecause, labelsAlwaysKept, labelsOf, onlyLabels, MAX_ASKED_CALLERS, MAX_ASKED_POLICIES, MAX_ASKING_RULES_KEPT, MAX_PENDING_ASKS, MAX_SESSION_ID_LENGTH, SessionState, SessionStore, UNDECLARED_LABEL_CHARS, WINDOW_RELOADED, WINDOW_TRIMMED, windowEntriesFor, type AskedCaller, type AskedUnder, type MoreAsks, type PendingAsk, type ReloadStats, type Revocation, type RevocationCause, isOperatorRevocation } from "./session.js";
 import { contentHash, type BundleContent } from "./contentHash.js";
 import { refusalDetail, refusedFor } from "./refusal.js";
 
@@ -302,9 +302,66 @@ export interface SessionSummary {
   readonly intent: string | null;
   /** How many labels it holds (`session.labels`); null when the policy keeps none, or without state. */
   readonly labels: number | null;
+  /**
+   * The labels it holds (`session.labels`), sorted: what the calls it made went ahead with carried
+   * and their tools returned (members of the label enum; any strings `context.labels` sent, within
+   * the room a session keeps for them, when the policy does not type it by the enum). Null when
+   * the compiled policy keeps no labels (no rule reads `session.labels`), or without state.
+   */
+  readonly labelNames: readonly string[] | null;
+  /**
+   * The tools it was allowed so far (`session.tools`: allowed, or asked and approved), sorted.
+   * Null when the compiled policy keeps none (no rule reads `session.tools`), or without state.
+   */
+  readonly tools: readonly string[] | null;
+  /**
+   * The calls answered `ask` that await a person's approval (`Engine.approved` takes one ask of
+   * a call at a time), the first 20 by when each was first asked (oldest first): a looping agent
+   * can pile up many (the engine keeps up to 256). Empty once the session is revoked (by a rule
+   * or an operator): `Engine.approved` refuses every ask of it. Null without state.
+   */
+  readonly pendingAsks: readonly PendingAskSummary[] | null;
+  /**
+   * How many calls await approval in all (`pendingAsks` lists the first of them); 0 once the
+   * session is revoked; null without state. An ask past the 256 calls the engine keeps is not kept, nor counted: its decision said
+   * it cannot be approved.
+   */
+  readonly pendingAskCount: number | null;
+  /**
+   * Why an `ended` session ended: "idle" (it made no attempt for longer than `sessionIdleMs`, by
+   * its request times or by the engine's clock), "reload" (a reload's policy could not take it
+   * over), or "revoked-before-start" (an operator revoked the id before its first attempt: it
+   * never started). Null while live. What the engine's record of it says: no more is kept.
+   */
+  readonly endCause: "idle" | "reload" | "revoked-before-start" | null;
+  /**
+   * Why it ended, for people: what its later attempts' denials give as the cause (for
+   * "revoked-before-start", the reason its revocation gives: the operator's words, quoted). Null while live.
+   */
+  readonly endReason: string | null;
   /** What revoked it, or null. */
   readonly revoked: RevocationSummary | null;
 }
+
+/** A call awaiting approval in a session (`SessionSummary.pendingAsks`). */
+export interface PendingAskSummary {
+  readonly tool: string;
+  /**
+   * When the call was first asked (the earliest of its asks' times, whichever arrived first), and
+   * last asked (ISO 8601, by the asking requests' times; null when none could be read as a date).
+   * The engine cannot tell which ask an approval answers, so `firstAskedAt` and `rules` cover
+   * every ask of the call since it was first asked, also those approvals have taken.
+   */
+  readonly firstAskedAt: string | null;
+  readonly lastAskedAt: string | null;
+  /** How many asks of the call await approval: each approval takes one. */
+  readonly asks: number;
+  /** The ids of the rules that asked it, over its asks (the latest 32, the earliest dropped past them). */
+  readonly rules: readonly string[];
+}
+
+/** How many calls awaiting approval `SessionSummary.pendingAsks` lists at most (it counts them all). */
+const PENDING_ASKS_LISTED = 20;
 
 /**
  * The outcome of `Engine.prepare`: either a decision already (invalid, revoked) or a context to run rules on.
@@ -914,6 +971,13 @@ export class Engine {
       lastSeen: isoTime(record?.lastSeen ?? state?.lastSeen),
       intent: state?.intent ?? null,
       labels: state?.labels?.size ?? null,
+      labelNames: sortedNames(state?.labels),
+      tools: sortedNames(state?.tools),
+      // A revoked session's asks can never be approved (Engine.approved refuses them): none await.
+      pendingAsks: state === undefined ? null : revoked !== undefined ? NO_PENDING_ASKS : pendingAsksOf(state),
+      pendingAskCount: state === undefined ? null : revoked !== undefined ? 0 : (state.asked?.size ?? 0),
+      endCause: record === undefined ? null : record.beforeStart === true ? "revoked-before-start" : record.endedBy !== undefined ? "reload" : "idle",
+      endReason: record === undefined ? null : record.beforeStart === true ? revokedBeforeStartBecause(revoked) : expiredBecause(record, this.sessions.idleMs),
       revoked: revoked === undefined ? null : summaryOfRevocation(revoked),
     });
   }
@@ -1291,7 +1355,7 @@ export class Engine {
     this.sessions.record(state, c.now, c.clockReading, c.tool, c.entry.ordinal, c.same, c.args, allowed, decision.decision === "deny", labels, allowed ? c.entry.returns : undefined);
     // An ask the session has no room to keep can never be approved: the decision says so, for the
     // person who would otherwise be shown it (a copy: decisions are shared; this is rare).
-    if (asking !== undefined && !awaitApproval(state, asking, c, askedLabels, this.policy, (decision as AskDecision).grantsOnApproval)) return { ...decision, errors: [...decision.errors, UNKEPT_ASK] };
+    if (asking !== undefined && !awaitApproval(state, asking, c, askedLabels, this.policy, decision as AskDecision)) return { ...decision, errors: [...decision.errors, UNKEPT_ASK] };
     return decision;
   }
 
@@ -1876,7 +1940,8 @@ const ASK_KEY_TEXT_MAX = 64;
  * approved): no number of later asks can push out one a person may be looking at (and with it
  * the data it returns, once approved and the call goes ahead).
  */
-function awaitApproval(state: SessionState, key: string, c: EvalContext, labels: string[] | undefined, policy: CompiledPolicy, grants: readonly Grant[]): boolean {
+function awaitApproval(state: SessionState, key: string, c: EvalContext, labels: string[] | undefined, policy: CompiledPolicy, decision: AskDecision): boolean {
+  const grants = decision.grantsOnApproval;
   const asked = (state.asked ??= new Map());
   let pending = asked.get(key);
   if (pending === undefined) {
@@ -1886,9 +1951,13 @@ function awaitApproval(state: SessionState, key: string, c: EvalContext, labels:
     }
     // Who asked and under which policy, as plain fields (every ask writes them; see PendingAsk).
     const caller = callerOf(policy, c, grants, state.labelLimits.alwaysKept);
-    asked.set(key, (pending = { tool: c.tool, argsShape: c.entry.argsShape, count: 0, askedAt: c.now, askedClock: c.clockReading, labels: undefined, labelChars: 0, policy, user: caller.user, agent: caller.agent, context: caller.context, askedLabels: caller.askedLabels, unkept: caller.unkept, grants, more: undefined }));
+    asked.set(key, (pending = { tool: c.tool, argsShape: c.entry.argsShape, count: 0, firstAskedAt: c.now, rules: keptRules(decision.rules), askedAt: c.now, askedClock: c.clockReading, labels: undefined, labelChars: 0, policy, user: caller.user, agent: caller.agent, context: caller.context, askedLabels: caller.askedLabels, unkept: caller.unkept, grants, more: undefined }));
   } else {
     noteAsk(pending, policy, c, grants, state.labelLimits.alwaysKept);
+    // (The same array when the same rules asked, as a shared decision holds it: nothing to do.)
+    if (pending.rules !== decision.rules) pending.rules = joinedRules(pending.rules, decision.rules);
+    // The earliest ask's time, whichever arrived first (requests can arrive out of their order).
+    if (c.now < pending.firstAskedAt || Number.isNaN(pending.firstAskedAt)) pending.firstAskedAt = c.now;
     // The latest ask's time: an approval of the call comes after it, whichever ask it answers.
     if (c.now > pending.askedAt) {
       pending.askedAt = c.now;
@@ -1911,6 +1980,26 @@ function awaitApproval(state: SessionState, key: string, c: EvalContext, labels:
     } else pending.labelsDropped = true;
   }
   return true;
+}
+
+/**
+ * A decision's rule ids as an ask keeps them: the frozen array a shared decision holds, or a
+ * copy of a fresh decision's (one with errors), which is the caller's to change; the last
+ * MAX_ASKING_RULES_KEPT of more.
+ */
+function keptRules(rules: readonly string[]): readonly string[] {
+  if (rules.length > MAX_ASKING_RULES_KEPT) return rules.slice(-MAX_ASKING_RULES_KEPT);
+  return Object.isFrozen(rules) ? rules : [...rules];
+}
+
+/**
+ * The ids of `kept` and those of `more` not among them, the latest MAX_ASKING_RULES_KEPT (the
+ * earliest dropped: the rules asking it now matter most; `kept` itself when `more` adds none).
+ */
+function joinedRules(kept: readonly string[], more: readonly string[]): readonly string[] {
+  // (Asked again by rules it holds, which a fresh decision's array often is: no array made.)
+  if (more.every((id) => kept.includes(id))) return kept;
+  return [...kept, ...more.filter((id) => !kept.includes(id))].slice(-MAX_ASKING_RULES_KEPT);
 }
 
 /**
@@ -2313,6 +2402,36 @@ const MAX_DATE_MS = 8.64e15;
 /** `ms` as an ISO 8601 time, or null when it is none (undefined, NaN, beyond a Date). */
 function isoTime(ms: number | undefined): string | null {
   return ms !== undefined && Math.abs(ms) <= MAX_DATE_MS ? new Date(ms).toISOString() : null;
+}
+
+/**
+ * Why a session revoked before its first attempt ended (SessionSummary.endReason): the reason its
+ * denials give, its operator's revocation's (the words the operator gave, quoted).
+ */
+function revokedBeforeStartBecause(revocation: Revocation | undefined): string {
+  return revocation?.reasons[0] ?? operatorReason("");
+}
+
+/** SessionSummary.pendingAsks of a revoked session: none can be approved. */
+const NO_PENDING_ASKS: readonly PendingAskSummary[] = Object.freeze([]);
+
+/** A session's labels or tools by name, sorted and frozen (SessionSummary); null when the policy keeps none. */
+function sortedNames(names: ReadonlySet<string> | undefined): readonly string[] | null {
+  return names === undefined ? null : Object.freeze([...names].sort());
+}
+
+/**
+ * The calls awaiting approval in a session (SessionSummary.pendingAsks): the first
+ * PENDING_ASKS_LISTED by when each was first asked, in the order asked when alike (or undated).
+ */
+function pendingAsksOf(state: SessionState): readonly PendingAskSummary[] {
+  const asks = [...(state.asked?.values() ?? [])];
+  // (A stable sort: asks dated alike stay in the order they were asked. Undated last: NaN compares as nothing.)
+  const when = (ask: PendingAsk): number => (Number.isFinite(ask.firstAskedAt) ? ask.firstAskedAt : Number.POSITIVE_INFINITY);
+  asks.sort((a, b) => when(a) - when(b) || 0);
+  return Object.freeze(
+    asks.slice(0, PENDING_ASKS_LISTED).map((ask) => Object.freeze({ tool: ask.tool, firstAskedAt: isoTime(ask.firstAskedAt), lastAskedAt: isoTime(ask.askedAt), asks: ask.count, rules: Object.freeze([...ask.rules]) })),
+  );
 }
 
 /** A revocation for people (RevocationSummary), frozen. */

@@ -2,7 +2,7 @@
  * `policyc/runtime`: what enforcement points ship. Loads bundles and decides; imports nothing
  * from the parser, the checker or the compiler (a test checks the import graph).
  */
-export { Engine, type EngineOptions, type EngineStats, type RevocationSummary, type RevokeResult, type SessionSummary } from "./engine.js";
+export { Engine, type EngineOptions, type EngineStats, type RevocationSummary, type PendingAskSummary, type RevokeResult, type SessionSummary } from "./engine.js";
 export type { AskDecision, Attributes, Decision, DecisionFields, Effect, Grant, Request, SettledDecision } from "./decision.js";
 export type { CompiledPolicy, RuleInfo } from "./policy.js";
 export type { FieldJson, FieldsJson, RuntimeSchema, TypeJson } from "./schema.js";

@@ -267,6 +267,19 @@ export interface PendingAsk {
   readonly argsShape: ValueShape;
   count: number;
   /**
+   * When the call was first asked (the earliest of its asks' request times, epoch ms, whichever
+   * arrived first), as it awaits approval now: for an incident responder (Engine.session), who
+   * sees which asks have waited longest. An approval cannot say which ask it answers, so it stays
+   * while any ask of the call awaits (as `rules` does).
+   */
+  firstAskedAt: number;
+  /**
+   * The ids of the rules that asked the call, over its asks (the latest MAX_ASKING_RULES_KEPT): for
+   * an incident responder (Engine.session). Most asks of a call are asked by the same rules, whose
+   * array the shared decision holds, so keeping them copies nothing.
+   */
+  rules: readonly string[];
+  /**
    * When the latest ask of the call was made (its request's time, epoch ms): an approval cannot
    * come before the ask it answers, so the approved call is recorded no earlier (Engine.approved).
    */
@@ -339,6 +352,9 @@ export interface MoreAsks {
   /** Asks made under other policies than the latest asks' (before a reload), oldest first, until approved. */
   older: AskedUnder[] | undefined;
 }
+
+/** Ids of the rules that asked a call a PendingAsk keeps: a reload's rules could otherwise add to them for ever. */
+export const MAX_ASKING_RULES_KEPT = 32;
 
 /** Distinct callers of a call's asks under one policy kept (PendingAsk); past them, judged as unknown (refused after a reload). */
 export const MAX_ASKED_CALLERS = 8;
