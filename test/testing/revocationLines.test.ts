@@ -1,5 +1,3 @@
-import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { CompiledPolicy } from "../../src/runtime/policy.js";
 import { compileFixture } from "../helpers.js";
@@ -24,7 +22,7 @@ let policy: CompiledPolicy;
 beforeAll(() => {
   policy = compileFixture(POLICY);
 });
-const { recording, folder } = temporaryRecordings("policyc-revocation-lines-");
+const { recording, rewritten } = temporaryRecordings("policyc-revocation-lines-");
 const search = (session: string, minutes: number): Record<string, unknown> => ({ time: at(minutes), session, tool: "kb.search", args: { query: "q" } });
 const revocation = (session: string, minutes: number, fields: Record<string, unknown> = {}): Record<string, unknown> => ({ event: "revocation", time: at(minutes), session, reason: "INC-4411: exfiltration suspected", ...fields });
 const allowed = (request: Record<string, unknown>): Record<string, unknown> => ({ ...request, decision: "allow", rules: ["search"] });
@@ -156,11 +154,8 @@ describe("a revocation line", () => {
 
   it("--update writes the actual `outcome` into a failed revocation line, and into one without it, and nothing else", async () => {
     const lines = [...INCIDENT(), revocation("s", 5, { outcome: "revoked" }), revocation("t", 6)].map((line) => JSON.stringify(line));
-    const file = join(folder(), "update.jsonl");
-    writeFileSync(file, lines.join("\n") + "\n");
-    const report = await replay(file, { update: true });
+    const { file, report, after } = await rewritten(lines, (path) => replay(path, { update: true }));
     expect(report.updated).toEqual([file]);
-    const after = readFileSync(file, "utf8").split("\n");
     expect(after.slice(0, 5)).toEqual(lines.slice(0, 5));
     expect(after[5]).toBe(lines[5]!.replace('"outcome":"revoked"', '"outcome":"already-revoked"'));
     expect(after[6]).toBe(lines[6]!.replace(/}$/, ',"outcome":"revoked"}'));
