@@ -119,7 +119,7 @@ describe("policyc check --reporter", () => {
     expect(percent.stdout).toMatch(/^::warning file=pct\.policy,line=3,col=47,endLine=3,endColumn=52,title=policyc PC519::no tool `returns` "50%25" and [^\n]*%0Ahelp: [^\n]*\nok: 1 file, 1 rule, 1 warning\n$/);
     // In the message, only `%` and line breaks are escaped: the place a help names keeps its `,` and `:`.
     const both = await cli(["check", "a,b%:c.policy", "pct.policy", "--reporter", "github"], { cwd: dir });
-    expect(both.stdout).toContain("title=policyc PC200::tool `kb.search` is declared more than once%0Ahelp: the first declaration is at a,b%25:c.policy:2\n");
+    expect(both.stdout).toContain("title=policyc PC200::tool `kb.search` is declared more than once%0Ahelp: the first declaration is at a,b%25:c.policy:2%0Anote: first declared here: a,b%25:c.policy:2:6\n");
     // A path with a line break, in a property and in the message: one line still, the break as %0A.
     const empty = await cli(["check", "no\npolicies", "--reporter", "github"], { cwd: dir });
     expect(empty).toEqual({ code: 2, stdout: "::error file=no%0Apolicies,title=policyc PC004::no `.policy` files under `no%0Apolicies`%0Ahelp: policy files end in `.policy`\n1 error, 0 warnings\n", stderr: "" });
