@@ -1,29 +1,14 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { analyze } from "../../src/check/analyze.js";
-import { cli } from "../helpers.js";
+import { caseFolders, cli } from "../helpers.js";
 import { expectGolden, runText } from "../goldens/golden.js";
 
 // A diagnostic about two places (a name declared twice, an allow a deny overrides) points at the
 // second one as a related location: a `note:` frame in the pretty report, `related` in --json,
 // `note:` lines in the CI reports; its help still names the place, as before.
 
-let root: string;
-beforeAll(() => {
-  root = mkdtempSync(join(tmpdir(), "policyc-related-"));
-});
-afterAll(() => {
-  rmSync(root, { recursive: true, force: true });
-});
-let folders = 0;
-function folder(files: Record<string, string>): string {
-  const dir = join(root, `case${folders++}`);
-  mkdirSync(dir);
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
-  return dir;
-}
+/** Each case gets a folder of its own; paths in output are relative to it. */
+const folder = caseFolders("policyc-related-");
 
 /** The first declaration of `a` in one file, its repeat in another. */
 const FIRST = "tool a {}\ntool b.x {}\n";

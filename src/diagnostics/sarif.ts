@@ -1,0 +1,123 @@
+import { isAbsolute, sep } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { DiagnosticsReportInput } from "./ciReports.js";
+import { CODES, type Code } from "./codes.js";
+import { diagnosticPlace, type DiagnosticJson, type RelatedLocationJson } from "./render.js";
+
+/** What the SARIF report is made of: `check`'s CI report input, and what only SARIF says. */
+export interface SarifReportInput extends DiagnosticsReportInput {
+  /** policyc's version: the driver's. */
+  readonly version: string;
+  /** The warnings `@suppress` hid: results too, each with an in-source suppression, so code scanning closes their alerts rather than losing track of them. */
+  readonly suppressed: readonly DiagnosticJson[];
+  /** False when a path given could not be read (exit 2): the run checked less than it was asked to. */
+  readonly executionSuccessful: boolean;
+}
+
+/** The SARIF 2.1.0 schema a log names, as GitHub code scanning and the SARIF tools read it. */
+const SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json";
+
+/**
+ * The SARIF 2.1.0 report (`check --reporter sarif`), for GitHub code scanning (upload-sarif): one
+ * run whose driver is policyc, listing the rules (codes) that occur; a result per diagnostic at
+ * its place, relative to `%SRCROOT%` (the repository root, as the other CI reports name files),
+ * its related places as `relatedLocations`, and the warnings `@suppress` hid as suppressed
+ * results. Code scanning takes a result only at a place in a file of the repository, so a
+ * diagnostic of no place (a path that cannot be read, PC001; no policy files under one, PC004) or
+ * of a file that is none (`/dev/fd/63`) is a tool execution notification instead: the tool
+ * status page shows it, and `executionSuccessful` is false when a path could not be read.
+ * Columns are UTF-16 code units, as policyc counts them and as SARIF counts them by default.
+ */
+export function sarifDiagnosticsReport(input: SarifReportInput, write: (text: string) => void): void {
+  const located = (d: DiagnosticJson): boolean => d.file !== null && d.line !== null && input.isRepositoryFile(d.file);
+  const results = [...input.diagnostics.filter(located).map((d) => ({ d, suppressed: false })), ...input.suppressed.filter(located).map((d) => ({ d, suppressed: true }))];
+  const notified = [...input.diagnostics, ...input.suppressed].filter((d) => !located(d));
+  const codes = (list: readonly DiagnosticJson[]): Code[] => [...new Set(list.map((d) => d.code as Code))].sort();
+  const ruleCodes = codes(results.map(({ d }) => d));
+  const notificationCodes = codes(notified);
+  const driver = {
+    name: "policyc",
+    version: input.version,
+    semanticVersion: input.version,
+    rules: ruleCodes.map(descriptor),
+    ...(notificationCodes.length > 0 ? { notifications: notificationCodes.map(descriptor) } : {}),
+  };
+  const invocation = {
+    executionSuccessful: input.executionSuccessful,
+    ...(notified.length > 0 ? { toolExecutionNotifications: notified.map((d) => notification(d, input, notificationCodes)) } : {}),
+  };
+  const run = {
+    tool: { driver },
+    invocations: [invocation],
+    columnKind: "utf16CodeUnits",
+    results: results.map(({ d, suppressed }) => result(d, input, ruleCodes, suppressed)),
+  };
+  write(JSON.stringify({ $schema: SARIF_SCHEMA, version: "2.1.0", runs: [run] }, null, 2) + "\n");
+}
+
+/** A code as a SARIF reporting descriptor: its id, a name made of its catalogue title, the title, and its level. */
+function descriptor(code: Code): object {
+  const { title, severity } = CODES[code];
+  return { id: code, name: ruleName(title), shortDescription: { text: title }, defaultConfiguration: { level: severity } };
+}
+
+/** `unknown attribute` → `UnknownAttribute`; `` `grant` on a rule that is not `allow` `` → `GrantOnARuleThatIsNotAllow`: SARIF's name is an identifier. */
+function ruleName(title: string): string {
+  return (title.match(/[A-Za-z0-9]+/g) ?? []).map((word) => word[0]!.toUpperCase() + word.slice(1)).join("");
+}
+
+/**
+ * The message a reader sees: the diagnostic's, its help on a line of its own, and a `note:` line
+ * per related place as an embedded link to it (`note: [first declared here](1)`), which is how
+ * code scanning shows a related location. A message is plain text in which `[` and `]` start a
+ * link, so those the text holds (`any(v in ["a"]: …)`) are escaped, as SARIF says.
+ */
+function messageText(d: DiagnosticJson, related: readonly RelatedLocationJson[] = []): string {
+  const text = (s: string): string => s.replace(/[[\]]/g, (c) => `\\${c}`);
+  return [text(d.message), ...(d.help !== undefined ? [`help: ${text(d.help)}`] : []), ...related.map((r, index) => `note: [${text(r.message)}](${index + 1})`)].join("\n");
+}
+
+function result(d: DiagnosticJson, input: SarifReportInput, codes: readonly Code[], suppressed: boolean): object {
+  // A related place in a file outside the repository (standard input) has nowhere to point.
+  const related = (d.related ?? []).filter((r) => input.isRepositoryFile(r.file));
+  return {
+    ruleId: d.code,
+    ruleIndex: codes.indexOf(d.code as Code),
+    level: d.severity === "error" ? "error" : "warning",
+    message: { text: messageText(d, related) },
+    locations: [{ physicalLocation: physicalLocation(d.file!, d.line!, d.column!, d.end ?? { line: d.line!, column: d.column! }, input) }],
+    ...(related.length > 0 ? { relatedLocations: related.map((r, index) => relatedLocation(r, index, input)) } : {}),
+    ...(suppressed ? { suppressions: [{ kind: "inSource", justification: "hidden by `@suppress` on its rule" }] } : {}),
+  };
+}
+
+function relatedLocation(r: RelatedLocationJson, index: number, input: SarifReportInput): object {
+  return { id: index + 1, physicalLocation: physicalLocation(r.file, r.line, r.column, r.end, input), message: { text: r.message } };
+}
+
+function physicalLocation(file: string, line: number, column: number, end: { line: number; column: number }, input: SarifReportInput): object {
+  return { artifactLocation: artifactLocation(file, input), region: { startLine: line, startColumn: column, endLine: end.line, endColumn: end.column } };
+}
+
+/**
+ * A file as SARIF names it: a URI reference relative to `%SRCROOT%`, with `/` and each segment
+ * percent-encoded (`a,b%.policy` is `a%2Cb%25.policy`); a file outside it (an absolute path CI
+ * names as given) as a `file:` URI.
+ */
+function artifactLocation(file: string, input: SarifReportInput): object {
+  const path = input.ciPath(file);
+  if (isAbsolute(path)) return { uri: pathToFileURL(path).href };
+  return { uri: path.split(sep).join("/").split("/").map(encodeURIComponent).join("/"), uriBaseId: "%SRCROOT%" };
+}
+
+/** A diagnostic code scanning cannot place, as a notification: its place in the text, and the path as its location when it has one in the repository. */
+function notification(d: DiagnosticJson, input: SarifReportInput, codes: readonly Code[]): object {
+  const place = diagnosticPlace(d);
+  const inRepository = d.file !== null && input.isRepositoryFile(d.file);
+  return {
+    level: d.severity === "error" ? "error" : "warning",
+    message: { text: `${place !== undefined ? `${place}: ` : ""}${messageText(d)}` },
+    descriptor: { id: d.code, index: codes.indexOf(d.code as Code) },
+    ...(inRepository ? { locations: [{ physicalLocation: { artifactLocation: artifactLocation(d.file!, input) } }] } : {}),
+  };
+}

@@ -1,0 +1,138 @@
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { Ajv } from "ajv";
+import { describe, expect, it } from "vitest";
+import { VERSION } from "../../src/version.js";
+import { caseFolders, cli } from "../helpers.js";
+import { expectGolden, runText } from "../goldens/golden.js";
+
+// `policyc check --reporter sarif`: one SARIF 2.1.0 log for GitHub code scanning (upload-sarif),
+// checked against the OASIS schema (the copy @microsoft/jest-sarif ships: 2.1.0-rtm.5, the
+// schema 2.1.0 was published with).
+
+/** Each case gets a folder of its own; paths in output are relative to it. */
+const folder = caseFolders("policyc-sarif-");
+
+/**
+ * The SARIF 2.1.0 schema, validated with the project's ajv: the file is draft-04, which ajv 8
+ * does not take, but uses nothing draft-04 reads otherwise (no boolean `exclusiveMinimum`), so
+ * without its `$schema` and `id` it is read as the draft ajv does (its language pattern,
+ * `^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$`, is a regular expression only without the `u` flag).
+ */
+const validate = (() => {
+  const require = createRequire(import.meta.url);
+  const schema = JSON.parse(readFileSync(require.resolve("@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json"), "utf8")) as Record<string, unknown>;
+  delete schema["$schema"];
+  delete schema["id"];
+  return new Ajv({ strict: false, allErrors: true, validateFormats: false, unicodeRegExp: false }).compile(schema);
+})();
+
+/** The log, after checking it against the schema. */
+function sarifLog(text: string): { runs: [SarifRun] } & Record<string, unknown> {
+  const log = JSON.parse(text);
+  expect(validate(log) ? [] : validate.errors).toEqual([]);
+  return log;
+}
+interface SarifRun {
+  tool: { driver: { name: string; version: string; rules: { id: string; name: string; shortDescription: { text: string }; defaultConfiguration: { level: string } }[]; notifications?: { id: string }[] } };
+  invocations: { executionSuccessful: boolean; toolExecutionNotifications?: Record<string, unknown>[] }[];
+  results: Record<string, any>[];
+}
+
+/** policyc's version masked, as goldens mask it elsewhere: it changes with every release. */
+function versionMasked(text: string): string {
+  return text.split(`"version": "${VERSION}"`).join(`"version": "<version>"`).split(`"semanticVersion": "${VERSION}"`).join(`"semanticVersion": "<version>"`);
+}
+
+const CLEAN = 'agent { team: string }\ntool kb.search { args { query: string } }\npolicy p {\n  allow kb.search when agent.team == "support"\n}\n';
+/** An error with related places in two files (PC200), a warning with one (PC501), a warning with none (PC502), and a warning `@suppress` hides (PC521). */
+const FIRST = "tool kb.search {}\ntool kb.read {}\n";
+const SECOND = ["tool kb.search {}", "enum Unused { u }", "policy p {", "  allow kb.search", "  deny kb.*", '  @suppress("PC521")', "  allow kb.*", "}", ""].join("\n");
+
+describe("policyc check --reporter sarif", () => {
+  it("writes one SARIF 2.1.0 log that the schema accepts, with the check's exit code (goldens: clean, errors and warnings with related places, an unreadable path)", async () => {
+    const clean = await cli(["check", ".", "--reporter", "sarif"], { cwd: folder({ "p.policy": CLEAN }) });
+    const broken = await cli(["check", "first.policy", "second.policy", "--reporter", "sarif"], { cwd: folder({ "first.policy": FIRST, "second.policy": SECOND }) });
+    const unreadable = await cli(["check", "p.policy", "missing.policy", "--reporter", "sarif"], { cwd: folder({ "p.policy": CLEAN }) });
+    expect([clean.code, broken.code, unreadable.code]).toEqual([0, 1, 2]);
+    expect(clean.stderr + broken.stderr + unreadable.stderr).toBe("");
+    for (const result of [clean, broken, unreadable]) sarifLog(result.stdout);
+    // The schema does refuse a log that is not SARIF (a driver with no name).
+    expect(validate({ version: "2.1.0", runs: [{ tool: { driver: {} } }] })).toBe(false);
+    expectGolden("check-sarif-clean", versionMasked(runText(clean)));
+    expectGolden("check-sarif-errors", versionMasked(runText(broken)));
+    expectGolden("check-sarif-unreadable", versionMasked(runText(unreadable)));
+  });
+
+  it("names the driver, lists each code that occurs once with its catalogue title and level, and points results at them", async () => {
+    const { stdout } = await cli(["check", "first.policy", "second.policy", "--reporter", "sarif"], { cwd: folder({ "first.policy": FIRST, "second.policy": SECOND }) });
+    const log = sarifLog(stdout);
+    expect(log["$schema"]).toBe("https://json.schemastore.org/sarif-2.1.0.json");
+    expect(log["version"]).toBe("2.1.0");
+    expect(log.runs).toHaveLength(1);
+    const [run] = log.runs;
+    expect(run.tool.driver.name).toBe("policyc");
+    expect(run.tool.driver.version).toBe(VERSION);
+    expect(run.tool.driver.rules.map((r) => [r.id, r.name, r.shortDescription.text, r.defaultConfiguration.level])).toEqual([
+      ["PC200", "DuplicateDeclaration", "duplicate declaration", "error"],
+      ["PC501", "AllowAlwaysOverriddenByAnUnconditionalDenyOrAsk", "allow always overridden by an unconditional deny or ask", "warning"],
+      ["PC502", "UnusedDeclaration", "unused declaration", "warning"],
+      ["PC521", "AllowOfEveryToolOrAWholeNamespaceWithNoCondition", "`allow` of every tool or a whole namespace with no condition", "warning"],
+    ]);
+    for (const result of run.results) expect(run.tool.driver.rules[result["ruleIndex"]]!.id).toBe(result["ruleId"]);
+    const duplicate = run.results.find((r) => r["ruleId"] === "PC200")!;
+    expect(duplicate["level"]).toBe("error");
+    expect(duplicate["message"].text).toBe("tool `kb.search` is declared more than once\nhelp: the first declaration is at first.policy:1\nnote: [first declared here](1)");
+    expect(duplicate["locations"][0].physicalLocation).toEqual({ artifactLocation: { uri: "second.policy", uriBaseId: "%SRCROOT%" }, region: { startLine: 1, startColumn: 6, endLine: 1, endColumn: 15 } });
+    expect(duplicate["relatedLocations"]).toEqual([{ id: 1, physicalLocation: { artifactLocation: { uri: "first.policy", uriBaseId: "%SRCROOT%" }, region: { startLine: 1, startColumn: 6, endLine: 1, endColumn: 15 } }, message: { text: "first declared here" } }]);
+    expect(run.results.find((r) => r["ruleId"] === "PC502")!["relatedLocations"]).toBeUndefined();
+    // A `[` or `]` of the text is escaped: in a SARIF message they start a link (as the note's does).
+    const brackets = await cli(["check", "b.policy", "--reporter", "sarif"], { cwd: folder({ "b.policy": 'tool a {}\npolicy p {\n  deny * when tool == "a[1]"\n}\n' }) });
+    expect(sarifLog(brackets.stdout).runs[0].results.map((r) => r["message"].text.split("\n")[0])).toEqual(['no declared tool is named "a\\[1\\]", so this comparison is never true']);
+    // The warning `@suppress` hid is a result, suppressed in the source; the others are not suppressed.
+    expect(run.results.filter((r) => r["suppressions"] !== undefined).map((r) => [r["ruleId"], r["suppressions"][0].kind])).toEqual([["PC521", "inSource"]]);
+    expect(run.invocations).toEqual([{ executionSuccessful: true }]);
+  });
+
+  it("a path that cannot be read is a tool execution notification (code scanning takes a result only at a line of a file), and the run is not successful", async () => {
+    const { stdout, code } = await cli(["check", "p.policy", "missing.policy", "--reporter", "sarif"], { cwd: folder({ "p.policy": CLEAN }) });
+    expect(code).toBe(2);
+    const [run] = sarifLog(stdout).runs;
+    expect(run.results).toEqual([]);
+    expect(run.tool.driver.rules).toEqual([]);
+    expect(run.tool.driver.notifications!.map((n) => n.id)).toEqual(["PC001"]);
+    expect(run.invocations).toEqual([
+      {
+        executionSuccessful: false,
+        toolExecutionNotifications: [{ level: "error", message: { text: "missing.policy: cannot read `missing.policy`: no such file or folder" }, descriptor: { id: "PC001", index: 0 }, locations: [{ physicalLocation: { artifactLocation: { uri: "missing.policy", uriBaseId: "%SRCROOT%" } } }] }],
+      },
+    ]);
+  });
+
+  it("names files relative to GITHUB_WORKSPACE with `/`, percent-encoded; columns are UTF-16 code units, as policyc counts them", async () => {
+    const line = "  deny kb.search /* 😀 */ when agnt.x == 1";
+    const dir = folder({ "rules/a,b% c.policy": `tool kb.search {}\npolicy p {\n${line}\n}\n` });
+    const { stdout } = await cli(["check", ".", "--reporter", "sarif"], { cwd: join(dir, "rules"), env: { GITHUB_WORKSPACE: dir } });
+    const [run] = sarifLog(stdout).runs;
+    const [result] = run.results;
+    expect(result!["ruleId"]).toBe("PC206");
+    // `😀` is two UTF-16 code units: `agnt` starts at column 32, as `--json` says.
+    const json = JSON.parse((await cli(["check", ".", "--json"], { cwd: join(dir, "rules") })).stdout).diagnostics[0];
+    expect(result!["locations"][0].physicalLocation).toEqual({ artifactLocation: { uri: "rules/a%2Cb%25%20c.policy", uriBaseId: "%SRCROOT%" }, region: { startLine: json.line, startColumn: json.column, endLine: json.end.line, endColumn: json.end.column } });
+    expect(json.column).toBe(line.indexOf("agnt") + 1);
+    expect(json.column).toBe(32);
+  });
+
+  it("sarif=FILE writes the log to a file and keeps the pretty report on standard output; only `check` offers it", async () => {
+    const dir = folder({ "p.policy": CLEAN, "calls.jsonl": "" });
+    const written = await cli(["check", "p.policy", "--reporter", "sarif=reports/policyc.sarif"], { cwd: dir });
+    expect(written).toEqual({ code: 0, stdout: "ok: 1 file, 1 rule\n", stderr: "" });
+    expect(sarifLog(readFileSync(join(dir, "reports/policyc.sarif"), "utf8")).runs[0].results).toEqual([]);
+    const test = await cli(["test", "p.policy", "--replay", "calls.jsonl", "--reporter", "sarif"], { cwd: dir });
+    expect(test).toEqual({ code: 2, stdout: "", stderr: "policyc test: the `sarif` reporter is not offered here (use pretty, json, junit, tap, github; `NAME=FILE` writes that report to FILE)\n" });
+    const fmt = await cli(["fmt", "--check", "p.policy", "--reporter", "sarif"], { cwd: dir });
+    expect(fmt.code).toBe(2);
+    expect(fmt.stderr).toContain("the `sarif` reporter is not offered here");
+  });
+});
