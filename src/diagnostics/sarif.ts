@@ -69,12 +69,24 @@ function ruleName(title: string): string {
 /**
  * The message a reader sees: the diagnostic's, its help on a line of its own, and a `note:` line
  * per related place as an embedded link to it (`note: [first declared here](1)`), which is how
- * code scanning shows a related location. A message is plain text in which `[` and `]` start a
- * link, so those the text holds (`any(v in ["a"]: …)`) are escaped, as SARIF says.
+ * code scanning shows a related location. SARIF 2.1.0 §3.11.6: in a plain text message `[` and
+ * `]` outside a link's text are literal and need no escape (a viewer shows `\[` there with its
+ * backslash), so the message and help keep theirs (`any(v in ["a"]: …)`); only a link's text
+ * escapes `\`, `[` and `]`, so a note's text (a rule id `x\]`) is escaped.
  */
 function messageText(d: DiagnosticJson, related: readonly RelatedLocationJson[] = []): string {
-  const text = (s: string): string => s.replace(/[[\]]/g, (c) => `\\${c}`);
-  return [text(d.message), ...(d.help !== undefined ? [`help: ${text(d.help)}`] : []), ...related.map((r, index) => `note: [${text(r.message)}](${index + 1})`)].join("\n");
+  return [plainText(d.message), ...(d.help !== undefined ? [`help: ${plainText(d.help)}`] : []), ...related.map((r, index) => `note: [${r.message.replace(/[\\[\]]/g, (c) => `\\${c}`)}](${index + 1})`)].join("\n");
+}
+
+/**
+ * Text of the message outside any link, kept as written but for what would read as a link of
+ * its own (`"x[y](1)"` would link `y` to related location 1, or a `](https://…)` to a web page):
+ * a link needs an unescaped `]` right before `(`, so the `]` of each `](` is escaped, and the
+ * backslashes just before it doubled so none of them reads as escaping a backslash instead.
+ * Only text holding `](` changes, and it then shows a backslash.
+ */
+function plainText(text: string): string {
+  return text.replace(/(\\*)\](?=\()/g, (_, slashes: string) => `${slashes}${slashes}\\]`);
 }
 
 function result(d: DiagnosticJson, input: SarifReportInput, codes: readonly Code[], suppressed: boolean): object {
@@ -92,7 +104,7 @@ function result(d: DiagnosticJson, input: SarifReportInput, codes: readonly Code
 }
 
 function relatedLocation(r: RelatedLocationJson, index: number, input: SarifReportInput): object {
-  return { id: index + 1, physicalLocation: physicalLocation(r.file, r.line, r.column, r.end, input), message: { text: r.message } };
+  return { id: index + 1, physicalLocation: physicalLocation(r.file, r.line, r.column, r.end, input), message: { text: plainText(r.message) } };
 }
 
 function physicalLocation(file: string, line: number, column: number, end: { line: number; column: number }, input: SarifReportInput): object {

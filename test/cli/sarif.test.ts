@@ -50,6 +50,9 @@ const CLEAN = 'agent { team: string }\ntool kb.search { args { query: string } }
 const FIRST = "tool kb.search {}\ntool kb.read {}\n";
 const SECOND = ["tool kb.search {}", "enum Unused { u }", "policy p {", "  allow kb.search", "  deny kb.*", '  @suppress("PC521")', "  allow kb.*", "}", ""].join("\n");
 
+/** Brackets in messages: a rule id `x\]` (PC501's message, help and note name it), a tool name like an index, and one like a link. */
+const BRACKETS = ['tool kb.search {}', "policy p {", "  allow kb.search", '  @name("x\\\\]") deny kb.*', '  deny * when tool == "a[1]"', '  deny * when tool == "x[y](1)"', "}", ""].join("\n");
+
 describe("policyc check --reporter sarif", () => {
   it("writes one SARIF 2.1.0 log that the schema accepts, with the check's exit code (goldens: clean, errors and warnings with related places, an unreadable path)", async () => {
     const clean = await cli(["check", ".", "--reporter", "sarif"], { cwd: folder({ "p.policy": CLEAN }) });
@@ -87,9 +90,15 @@ describe("policyc check --reporter sarif", () => {
     expect(duplicate["locations"][0].physicalLocation).toEqual({ artifactLocation: { uri: "second.policy", uriBaseId: "%SRCROOT%" }, region: { startLine: 1, startColumn: 6, endLine: 1, endColumn: 15 } });
     expect(duplicate["relatedLocations"]).toEqual([{ id: 1, physicalLocation: { artifactLocation: { uri: "first.policy", uriBaseId: "%SRCROOT%" }, region: { startLine: 1, startColumn: 6, endLine: 1, endColumn: 15 } }, message: { text: "first declared here" } }]);
     expect(run.results.find((r) => r["ruleId"] === "PC502")!["relatedLocations"]).toBeUndefined();
-    // A `[` or `]` of the text is escaped: in a SARIF message they start a link (as the note's does).
-    const brackets = await cli(["check", "b.policy", "--reporter", "sarif"], { cwd: folder({ "b.policy": 'tool a {}\npolicy p {\n  deny * when tool == "a[1]"\n}\n' }) });
-    expect(sarifLog(brackets.stdout).runs[0].results.map((r) => r["message"].text.split("\n")[0])).toEqual(['no declared tool is named "a\\[1\\]", so this comparison is never true']);
+    // Brackets of the text stay as they are (SARIF 2.1.0 §3.11.6: outside a link's text they need
+    // no escape, and `\[` there would show its backslash), but for the `]` of a `](` that would
+    // make a link of the text; in a note's link text `\`, `[` and `]` are escaped.
+    const brackets = await cli(["check", "b.policy", "--reporter", "sarif"], { cwd: folder({ "b.policy": BRACKETS }) });
+    expect(sarifLog(brackets.stdout).runs[0].results.map((r) => r["message"].text)).toEqual([
+      "this `allow` never takes effect: `x\\]` denies `kb.search` unconditionally\nhelp: `x\\]` is at b.policy:4; deny wins over allow\nnote: [the `deny` that overrides it (`x\\\\\\]`)](1)",
+      'no declared tool is named "a[1]", so this comparison is never true\nhelp: name a declared tool, written without quotes (`tool == kb.search`), which the checker then checks',
+      'no declared tool is named "x[y\\](1)", so this comparison is never true\nhelp: name a declared tool, written without quotes (`tool == kb.search`), which the checker then checks',
+    ]);
     // The warning `@suppress` hid is a result, suppressed in the source; the others are not suppressed.
     expect(run.results.filter((r) => r["suppressions"] !== undefined).map((r) => [r["ruleId"], r["suppressions"][0].kind])).toEqual([["PC521", "inSource"]]);
     expect(run.invocations).toEqual([{ executionSuccessful: true }]);
