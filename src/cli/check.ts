@@ -7,7 +7,7 @@ import { githubDiagnosticsReport, junitDiagnosticsReport, tapDiagnosticsReport, 
 import { sarifDiagnosticsReport } from "../diagnostics/sarif.js";
 import { loadSources } from "../source/loadSources.js";
 import { VERSION } from "../version.js";
-import { ciPaths, isRepositoryFile } from "../testing/reporters/shared.js";
+import { ciPaths, isRepositoryFile, repositoryRoot } from "../testing/reporters/shared.js";
 import { EXIT, type ExitCode } from "./exitCodes.js";
 import type { Io } from "./io.js";
 import { diagnosticsJson, reportDiagnostics } from "./report.js";
@@ -64,7 +64,7 @@ export async function checkVerb(io: Io, paths: string[], options: CheckOptions):
     else if (reporter === "json") reportDiagnostics(reportIo, diagnostics, { json: true, extra: { files, rules, suppressed, excluded: excludedJson(loaded.excluded) }, warningsFail });
     else if (reporter === "github") githubDiagnosticsReport(ciInput(), { summary: closingText(diagnostics, { files, rules, suppressed, warningsFail }) }, out);
     else if (reporter === "tap") tapDiagnosticsReport(ciInput(), closingText(diagnostics, { files, rules, suppressed, warningsFail }), out);
-    else if (reporter === "sarif") sarifDiagnosticsReport({ ...ciInput(), version: VERSION, suppressed: diagnosticsJson(io, analysis?.suppressed ?? []), executionSuccessful: loaded.diagnostics.length === 0 }, out);
+    else if (reporter === "sarif") sarifDiagnosticsReport({ ...ciInput(), version: VERSION, suppressed: diagnosticsJson(io, analysis?.suppressed ?? []), executionSuccessful: loaded.diagnostics.length === 0, cwd: io.cwd, root: repositoryRoot(io.cwd, io.env["GITHUB_WORKSPACE"]) }, out);
     else junitDiagnosticsReport(ciInput(), out);
   });
   // A report CI was to read that is missing fails the run, as in `policyc test`.

@@ -1,5 +1,6 @@
-import { isAbsolute, sep } from "node:path";
+import { resolve, sep } from "node:path";
 import { pathToFileURL } from "node:url";
+import { pathsUnder } from "../testing/reporters/shared.js";
 import type { DiagnosticsReportInput } from "./ciReports.js";
 import { CODES, type Code } from "./codes.js";
 import { diagnosticPlace, type DiagnosticJson, type RelatedLocationJson } from "./render.js";
@@ -12,6 +13,15 @@ export interface SarifReportInput extends DiagnosticsReportInput {
   readonly suppressed: readonly DiagnosticJson[];
   /** False when a path given could not be read (exit 2): the run checked less than it was asked to. */
   readonly executionSuccessful: boolean;
+  /** The working folder, which relative paths are taken from. */
+  readonly cwd: string;
+  /** The repository root, `%SRCROOT%` (`repositoryRoot`: `GITHUB_WORKSPACE`, else the working folder). */
+  readonly root: string;
+}
+
+/** The report's input, and how a file is named relative to `%SRCROOT%` (undefined: outside it). */
+interface Located extends SarifReportInput {
+  readonly repositoryPath: (file: string) => string | undefined;
 }
 
 /** The SARIF 2.1.0 schema a log names, as GitHub code scanning and the SARIF tools read it. */
@@ -28,7 +38,8 @@ const SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json";
  * status page shows it, and `executionSuccessful` is false when a path could not be read.
  * Columns are UTF-16 code units, as policyc counts them and as SARIF counts them by default.
  */
-export function sarifDiagnosticsReport(input: SarifReportInput, write: (text: string) => void): void {
+export function sarifDiagnosticsReport(report: SarifReportInput, write: (text: string) => void): void {
+  const input: Located = { ...report, repositoryPath: pathsUnder(report.cwd, report.root) };
   const located = (d: DiagnosticJson): boolean => d.file !== null && d.line !== null && input.isRepositoryFile(d.file);
   const results = [...input.diagnostics.filter(located).map((d) => ({ d, suppressed: false })), ...input.suppressed.filter(located).map((d) => ({ d, suppressed: true }))];
   const notified = [...input.diagnostics, ...input.suppressed].filter((d) => !located(d));
@@ -48,6 +59,8 @@ export function sarifDiagnosticsReport(input: SarifReportInput, write: (text: st
   };
   const run = {
     tool: { driver },
+    // Where `%SRCROOT%` is, for a reader of the log away from the runner (absolute: a folder's URI ends in `/`).
+    originalUriBaseIds: { "%SRCROOT%": { uri: pathToFileURL(input.root.endsWith(sep) ? input.root : input.root + sep).href } },
     invocations: [invocation],
     columnKind: "utf16CodeUnits",
     results: results.map(({ d, suppressed }) => result(d, input, ruleCodes, suppressed)),
@@ -89,7 +102,7 @@ function plainText(text: string): string {
   return text.replace(/(\\*)\](?=\()/g, (_, slashes: string) => `${slashes}${slashes}\\]`);
 }
 
-function result(d: DiagnosticJson, input: SarifReportInput, codes: readonly Code[], suppressed: boolean): object {
+function result(d: DiagnosticJson, input: Located, codes: readonly Code[], suppressed: boolean): object {
   // A related place in a file outside the repository (standard input) has nowhere to point.
   const related = (d.related ?? []).filter((r) => input.isRepositoryFile(r.file));
   return {
@@ -103,27 +116,28 @@ function result(d: DiagnosticJson, input: SarifReportInput, codes: readonly Code
   };
 }
 
-function relatedLocation(r: RelatedLocationJson, index: number, input: SarifReportInput): object {
+function relatedLocation(r: RelatedLocationJson, index: number, input: Located): object {
   return { id: index + 1, physicalLocation: physicalLocation(r.file, r.line, r.column, r.end, input), message: { text: plainText(r.message) } };
 }
 
-function physicalLocation(file: string, line: number, column: number, end: { line: number; column: number }, input: SarifReportInput): object {
+function physicalLocation(file: string, line: number, column: number, end: { line: number; column: number }, input: Located): object {
   return { artifactLocation: artifactLocation(file, input), region: { startLine: line, startColumn: column, endLine: end.line, endColumn: end.column } };
 }
 
 /**
  * A file as SARIF names it: a URI reference relative to `%SRCROOT%`, with `/` and each segment
- * percent-encoded (`a,b%.policy` is `a%2Cb%25.policy`); a file outside it (an absolute path CI
- * names as given) as a `file:` URI.
+ * percent-encoded (`a,b%.policy` is `a%2Cb%25.policy`); a file outside it (`../other`, an
+ * absolute path elsewhere) as the `file:` URI of its absolute path, with no `uriBaseId`, since a
+ * relative reference with `..` would name a file of the repository to code scanning.
  */
-function artifactLocation(file: string, input: SarifReportInput): object {
-  const path = input.ciPath(file);
-  if (isAbsolute(path)) return { uri: pathToFileURL(path).href };
-  return { uri: path.split(sep).join("/").split("/").map(encodeURIComponent).join("/"), uriBaseId: "%SRCROOT%" };
+function artifactLocation(file: string, input: Located): object {
+  const path = input.repositoryPath(file);
+  if (path === undefined) return { uri: pathToFileURL(resolve(input.cwd, file)).href };
+  return { uri: path.split("/").map(encodeURIComponent).join("/"), uriBaseId: "%SRCROOT%" };
 }
 
 /** A diagnostic code scanning cannot place, as a notification: its place in the text, and the path as its location when it has one in the repository. */
-function notification(d: DiagnosticJson, input: SarifReportInput, codes: readonly Code[]): object {
+function notification(d: DiagnosticJson, input: Located, codes: readonly Code[]): object {
   const place = diagnosticPlace(d);
   const inRepository = d.file !== null && input.isRepositoryFile(d.file);
   return {

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { Ajv } from "ajv";
 import { describe, expect, it } from "vitest";
 import { VERSION } from "../../src/version.js";
@@ -40,9 +41,14 @@ interface SarifRun {
   results: Record<string, any>[];
 }
 
-/** policyc's version masked, as goldens mask it elsewhere: it changes with every release. */
-function versionMasked(text: string): string {
-  return text.split(`"version": "${VERSION}"`).join(`"version": "<version>"`).split(`"semanticVersion": "${VERSION}"`).join(`"semanticVersion": "<version>"`);
+/** policyc's version masked, as goldens mask it elsewhere: it changes with every release; and the case's folder, `%SRCROOT%`, which is temporary. */
+function masked(text: string): string {
+  return text
+    .split(`"version": "${VERSION}"`)
+    .join(`"version": "<version>"`)
+    .split(`"semanticVersion": "${VERSION}"`)
+    .join(`"semanticVersion": "<version>"`)
+    .replace(/("%SRCROOT%": \{\s*"uri": )"file:\/\/[^"]*\/"/g, '$1"file:///<case folder>/"');
 }
 
 const CLEAN = 'agent { team: string }\ntool kb.search { args { query: string } }\npolicy p {\n  allow kb.search when agent.team == "support"\n}\n';
@@ -63,9 +69,9 @@ describe("policyc check --reporter sarif", () => {
     for (const result of [clean, broken, unreadable]) sarifLog(result.stdout);
     // The schema does refuse a log that is not SARIF (a driver with no name).
     expect(validate({ version: "2.1.0", runs: [{ tool: { driver: {} } }] })).toBe(false);
-    expectGolden("check-sarif-clean", versionMasked(runText(clean)));
-    expectGolden("check-sarif-errors", versionMasked(runText(broken)));
-    expectGolden("check-sarif-unreadable", versionMasked(runText(unreadable)));
+    expectGolden("check-sarif-clean", masked(runText(clean)));
+    expectGolden("check-sarif-errors", masked(runText(broken)));
+    expectGolden("check-sarif-unreadable", masked(runText(unreadable)));
   });
 
   it("names the driver, lists each code that occurs once with its catalogue title and level, and points results at them", async () => {
@@ -131,6 +137,33 @@ describe("policyc check --reporter sarif", () => {
     expect(result!["locations"][0].physicalLocation).toEqual({ artifactLocation: { uri: "rules/a%2Cb%25%20c.policy", uriBaseId: "%SRCROOT%" }, region: { startLine: json.line, startColumn: json.column, endLine: json.end.line, endColumn: json.end.column } });
     expect(json.column).toBe(line.indexOf("agnt") + 1);
     expect(json.column).toBe(32);
+  });
+
+  it("names files relative to the repository root (GITHUB_WORKSPACE, else the working folder), which originalUriBaseIds gives as %SRCROOT%; a file outside it is a `file:` URI with no uriBaseId", async () => {
+    const dir = folder({ "repo/policies/p.policy": "tool kb.search {}\npolicy p {\n  deny kb.search when agnt.x == 1\n}\n", "outside/o.policy": "tool kb.read {}\npolicy o {\n  deny kb.read when agnt.y == 1\n}\n" });
+    const repo = join(dir, "repo");
+    const outside = pathToFileURL(join(dir, "outside/o.policy")).href;
+    const located = (stdout: string) => {
+      const [run] = sarifLog(stdout).runs as [SarifRun & { originalUriBaseIds: unknown }];
+      return { base: run.originalUriBaseIds, files: run.results.map((r) => r["locations"][0].physicalLocation.artifactLocation) };
+    };
+    // From a subfolder of the repository, with GITHUB_WORKSPACE set: repository-relative, and a `../` path out of it a `file:` URI.
+    const sub = await cli(["check", "p.policy", "../../outside/o.policy", "--reporter", "sarif"], { cwd: join(repo, "policies"), env: { GITHUB_WORKSPACE: repo } });
+    expect(located(sub.stdout)).toEqual({ base: { "%SRCROOT%": { uri: pathToFileURL(repo + "/").href } }, files: [{ uri: outside }, { uri: "policies/p.policy", uriBaseId: "%SRCROOT%" }] });
+    // Without GITHUB_WORKSPACE the root is the working folder: `../` leaves it.
+    const here = await cli(["check", "policies/p.policy", "../outside/o.policy", "--reporter", "sarif"], { cwd: repo });
+    expect(located(here.stdout)).toEqual({ base: { "%SRCROOT%": { uri: pathToFileURL(repo + "/").href } }, files: [{ uri: outside }, { uri: "policies/p.policy", uriBaseId: "%SRCROOT%" }] });
+    // An absolute path outside it.
+    const absolute = await cli(["check", join(dir, "outside/o.policy"), "--reporter", "sarif"], { cwd: repo, env: { GITHUB_WORKSPACE: repo } });
+    expect(located(absolute.stdout).files).toEqual([{ uri: outside }]);
+  });
+
+  it("a related place in a file outside the repository is a `file:` URI too", async () => {
+    const dir = folder({ "repo/second.policy": "tool kb.search {}\n", "outside/first.policy": "tool kb.search {}\n" });
+    const { stdout } = await cli(["check", "../outside/first.policy", "second.policy", "--reporter", "sarif"], { cwd: join(dir, "repo"), env: { GITHUB_WORKSPACE: join(dir, "repo") } });
+    const duplicate = sarifLog(stdout).runs[0].results.find((r) => r["ruleId"] === "PC200")!;
+    expect(duplicate["locations"][0].physicalLocation.artifactLocation).toEqual({ uri: "second.policy", uriBaseId: "%SRCROOT%" });
+    expect(duplicate["relatedLocations"][0].physicalLocation.artifactLocation).toEqual({ uri: pathToFileURL(join(dir, "outside/first.policy")).href });
   });
 
   it("sarif=FILE writes the log to a file and keeps the pretty report on standard output; only `check` offers it", async () => {
