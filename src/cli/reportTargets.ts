@@ -43,7 +43,7 @@ const STREAM_NAMES: ReadonlyMap<string, "stdout" | "stderr"> = new Map([
  * standard output (`/dev/stdout`) or the file it is redirected to is standard output; a name of
  * standard error, or its file, is standard error: written through the stream, never replaced
  * (which would lose the rest of what goes there). Or the usage mistake. `reporters` are the
- * verb's (`test`, `check` and `fmt` take them all), pretty and json among them.
+ * verb's, pretty and json among them: `test` and `fmt` take `REPORTERS`, `check` those and `sarif`.
  */
 export function reportTargets<R extends Reporter = (typeof REPORTERS)[number]>(values: readonly string[], json: boolean, cwd: string, reporters: readonly R[] = REPORTERS as readonly Reporter[] as readonly R[]): { targets: ReportTarget<R>[] } | { error: string } {
   const known = (name: string): name is R => (reporters as readonly string[]).includes(name);
