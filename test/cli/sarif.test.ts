@@ -165,6 +165,15 @@ describe("policyc check --reporter sarif", () => {
     expect(duplicate["relatedLocations"][0].physicalLocation.artifactLocation).toEqual({ uri: pathToFileURL(join(dir, "outside/first.policy")).href });
   });
 
+  it("--fail-on-warnings fails the run but leaves a warning at level `warning`: the level is its severity, the exit code the run's", async () => {
+    const dir = folder({ "p.policy": "tool kb.search {}\nenum Unused { u }\npolicy p {\n  allow kb.search when true\n}\n" });
+    const strict = await cli(["check", "p.policy", "--fail-on-warnings", "--reporter", "sarif"], { cwd: dir });
+    expect(strict.code).toBe(1);
+    const [run] = sarifLog(strict.stdout).runs;
+    expect(run.results.map((r) => [r["ruleId"], r["level"]])).toEqual([["PC502", "warning"]]);
+    expect(run.tool.driver.rules.map((r) => r.defaultConfiguration.level)).toEqual(["warning"]);
+  });
+
   it("sarif=FILE writes the log to a file and keeps the pretty report on standard output; only `check` offers it", async () => {
     const dir = folder({ "p.policy": CLEAN, "calls.jsonl": "" });
     const written = await cli(["check", "p.policy", "--reporter", "sarif=reports/policyc.sarif"], { cwd: dir });
