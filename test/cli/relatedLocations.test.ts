@@ -71,6 +71,17 @@ describe("related locations", () => {
     expect(github.stdout).toContain("::error file=second.policy,line=1,col=6,endLine=1,endColumn=7,title=policyc PC200::tool `a` is declared more than once%0Ahelp: the first declaration is at first.policy:1%0Anote: first declared here: first.policy:1:6\n");
   });
 
+  it("PC207 points at the other rule in both its forms: an id used twice (the first use) and an id that is another's followed by `: ` (that other rule)", async () => {
+    const ids = ["tool a {}", "policy p {", '  @name("d") allow a', '  @name("k") allow a', '  @name("d") allow a', '  @name("k: x") allow a', "}", ""].join("\n");
+    const dir = folder({ "ids.policy": ids });
+    const { stdout } = await cli(["check", "ids.policy", "--json"], { cwd: dir });
+    const taken = (JSON.parse(stdout).diagnostics as { code: string; line: number; message: string; related?: { line: number; message: string }[] }[]).filter((d) => d.code === "PC207");
+    expect(taken.map((d) => [d.line, d.message.split(",")[0], d.related?.map((r) => [r.line, r.message])])).toEqual([
+      [5, "the rule id `d` is already used", [[3, "first used here"]]],
+      [6, "the rule id `k: x` is the rule id `k` followed by `: `", [[4, "the rule `k`"]]],
+    ]);
+  });
+
   it("the library's diagnostics carry `related` with spans a caller can place", () => {
     const analysis = analyze([
       { path: "first.policy", text: FIRST },
