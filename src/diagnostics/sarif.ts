@@ -136,14 +136,14 @@ function artifactLocation(file: string, input: Located): object {
   return { uri: path.split("/").map(encodeURIComponent).join("/"), uriBaseId: "%SRCROOT%" };
 }
 
-/** A diagnostic code scanning cannot place, as a notification: its place in the text, and the path as its location when it has one in the repository. */
+/** A diagnostic code scanning cannot place, as a notification: its place in the text, and its path as its location when that names a file (not standard input or a device), as a result's is named. */
 function notification(d: DiagnosticJson, input: Located, codes: readonly Code[]): object {
   const place = diagnosticPlace(d);
-  const inRepository = d.file !== null && input.isRepositoryFile(d.file);
+  const named = d.file !== null && input.isRepositoryFile(d.file);
   return {
     level: d.severity === "error" ? "error" : "warning",
     message: { text: `${place !== undefined ? `${place}: ` : ""}${messageText(d)}` },
     descriptor: { id: d.code, index: codes.indexOf(d.code as Code) },
-    ...(inRepository ? { locations: [{ physicalLocation: { artifactLocation: artifactLocation(d.file!, input) } }] } : {}),
+    ...(named ? { locations: [{ physicalLocation: { artifactLocation: artifactLocation(d.file!, input) } }] } : {}),
   };
 }
