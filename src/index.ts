@@ -17,7 +17,7 @@ export { format } from "./ast/formatSources.js";
 export type { FormatResult } from "./ast/format.js";
 export { createBundle, serializeBundle, bundleJsonSchema, BUNDLE_FORMAT, type PrivateKeySource } from "./bundle/index.js";
 export * from "./runtime/index.js";
-export type { Diagnostic } from "./diagnostics/Diagnostic.js";
+export type { Diagnostic, RelatedLocation } from "./diagnostics/Diagnostic.js";
 export { CODES, type Code, type CodeInfo, type Severity } from "./diagnostics/codes.js";
 export { SourceFile } from "./source/SourceFile.js";
 export type { Span } from "./source/Span.js";

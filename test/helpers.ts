@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from "vitest";
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -159,4 +160,26 @@ export function writeInto(dir: string, name: string, content: string | Buffer): 
   mkdirSync(join(path, ".."), { recursive: true });
   writeFileSync(path, content);
   return path;
+}
+
+/**
+ * A folder per test case under one temporary folder, made before the file's tests and removed
+ * after them: `folder({ "a.policy": "…" })` writes the files (making their folders) and returns
+ * the case's folder, so the paths a report names are relative to it.
+ */
+export function caseFolders(prefix: string): (files: Record<string, string>) => string {
+  let root = "";
+  let cases = 0;
+  beforeAll(() => {
+    root = mkdtempSync(join(tmpdir(), prefix));
+  });
+  afterAll(() => {
+    rmSync(root, { recursive: true, force: true });
+  });
+  return (files) => {
+    const dir = join(root, `case${cases++}`);
+    mkdirSync(dir);
+    for (const [name, text] of Object.entries(files)) writeInto(dir, name, text);
+    return dir;
+  };
 }

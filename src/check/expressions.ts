@@ -156,7 +156,7 @@ export class ExpressionChecker {
     if (scope.locals.has(variable.name)) {
       const outer = this.binderOf(variable.name);
       const where = outer ? `the enclosing \`${outer.quantifier}\` (line ${lineOf(outer.variable)})` : "an enclosing quantifier";
-      this.diagnostics.push(diagnostic("PC505", `inside this \`${expr.quantifier}\`, \`${variable.name}\` hides the \`${variable.name}\` of ${where}`, variable.span, "give one of the two variables another name"));
+      this.diagnostics.push(diagnostic("PC505", `inside this \`${expr.quantifier}\`, \`${variable.name}\` hides the \`${variable.name}\` of ${where}`, variable.span, "give one of the two variables another name", outer ? [{ span: outer.variable.span, message: `the \`${variable.name}\` it hides` }] : undefined));
       return;
     }
     // The first part of a tool or intent name (`file` of `file.read`) is a natural variable

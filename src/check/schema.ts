@@ -105,7 +105,7 @@ export function buildSchema(files: readonly A.PolicyFile[]): { schema: Schema; d
     // On the line of the repeat (`enum E { a, a }`), the line alone would not say which is first.
     const sameLine = first.file === span.file && span.file.position(span.start).line === line;
     const where = `${first.file.path}:${line}${sameLine ? `:${column}` : ""}`;
-    diagnostics.push(diagnostic("PC200", `${what} \`${name}\`${owner === undefined ? "" : ` of \`${owner}\``} is declared more than once`, span, `the first declaration is at ${where}${advice}`));
+    diagnostics.push(diagnostic("PC200", `${what} \`${name}\`${owner === undefined ? "" : ` of \`${owner}\``} is declared more than once`, span, `the first declaration is at ${where}${advice}`, [{ span: first, message: "first declared here" }]));
   };
 
   for (const file of files) {

@@ -4,8 +4,10 @@ import { analyze } from "../check/analyze.js";
 import { isSuppressible } from "../check/suppressions.js";
 import { hasErrors, sortDiagnostics, type Diagnostic } from "../diagnostics/Diagnostic.js";
 import { githubDiagnosticsReport, junitDiagnosticsReport, tapDiagnosticsReport, type DiagnosticsReportInput } from "../diagnostics/ciReports.js";
+import { sarifDiagnosticsReport } from "../diagnostics/sarif.js";
 import { loadSources } from "../source/loadSources.js";
-import { ciPaths, isRepositoryFile } from "../testing/reporters/shared.js";
+import { VERSION } from "../version.js";
+import { ciPaths, isRepositoryFile, repositoryRoot } from "../testing/reporters/shared.js";
 import { EXIT, type ExitCode } from "./exitCodes.js";
 import type { Io } from "./io.js";
 import { diagnosticsJson, reportDiagnostics } from "./report.js";
@@ -15,7 +17,7 @@ import { addExclude, addMaxErrors, excludedJson, gatherValues, parseMaxErrors, r
 const UNREAD_DECLARATIONS_HELP = "some of the files given could not be read (see their errors): the declarations may be in them, so fix those first";
 
 /** The reports `check --reporter` writes. */
-export const CHECK_REPORTERS = ["pretty", "json", "junit", "tap", "github"] as const;
+export const CHECK_REPORTERS = ["pretty", "json", "junit", "tap", "github", "sarif"] as const;
 
 export interface CheckOptions extends ExcludeOption {
   json?: boolean;
@@ -62,6 +64,7 @@ export async function checkVerb(io: Io, paths: string[], options: CheckOptions):
     else if (reporter === "json") reportDiagnostics(reportIo, diagnostics, { json: true, extra: { files, rules, suppressed, excluded: excludedJson(loaded.excluded) }, warningsFail });
     else if (reporter === "github") githubDiagnosticsReport(ciInput(), { summary: closingText(diagnostics, { files, rules, suppressed, warningsFail }) }, out);
     else if (reporter === "tap") tapDiagnosticsReport(ciInput(), closingText(diagnostics, { files, rules, suppressed, warningsFail }), out);
+    else if (reporter === "sarif") sarifDiagnosticsReport({ ...ciInput(), version: VERSION, suppressed: diagnosticsJson(io, analysis?.suppressed ?? []), executionSuccessful: loaded.diagnostics.length === 0, cwd: io.cwd, root: repositoryRoot(io.cwd, io.env["GITHUB_WORKSPACE"]) }, out);
     else junitDiagnosticsReport(ciInput(), out);
   });
   // A report CI was to read that is missing fails the run, as in `policyc test`.
@@ -113,7 +116,7 @@ export function registerCheck(program: Command, io: Io, finish: (code: ExitCode 
       .command("check")
       .description("parse and type-check policies; print diagnostics with file:line:col, a code frame and a code")
       .argument("<paths...>", "policy files or folders (searched for *.policy)")
-      .option("--reporter <name[=file]>", `report format: ${CHECK_REPORTERS.join(", ")} (default: pretty); github prints a workflow command per diagnostic (an annotation on the pull request), junit a test case per policy file, tap a test point per policy file; NAME=FILE writes that report to FILE instead of standard output, and the option may be repeated (--reporter junit=check.xml keeps the pretty report on standard output)`, gatherValues)
+      .option("--reporter <name[=file]>", `report format: ${CHECK_REPORTERS.join(", ")} (default: pretty); github prints a workflow command per diagnostic (an annotation on the pull request), junit a test case per policy file, tap a test point per policy file, sarif one SARIF 2.1.0 log (a code-scanning alert per diagnostic, for GitHub's upload-sarif); NAME=FILE writes that report to FILE instead of standard output, and the option may be repeated (--reporter junit=check.xml keeps the pretty report on standard output)`, gatherValues)
       .option("--json", "same as --reporter json: one JSON document with every diagnostic, the files read and those --exclude left out")
       .option("--fail-on-warnings", "exit 1 when there are warnings (a rule's @suppress(\"PC…\") hides one that is known and meant)"),
     ),

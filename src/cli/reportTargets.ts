@@ -9,11 +9,14 @@ import { isRecordingName } from "../testing/expandRecordings.js";
 import type { Io } from "./io.js";
 import { descriptorIdentity, pathIdentity, type Identity } from "./standardInputFiles.js";
 
+/** The reports `test` writes (and `fmt`): every one but SARIF. */
 export const REPORTERS = ["pretty", "json", "junit", "tap", "github"] as const;
-export type Reporter = (typeof REPORTERS)[number];
-const isReporter = (name: string): name is Reporter => (REPORTERS as readonly string[]).includes(name);
+/** Every report a verb writes: SARIF (code-scanning alerts) only `check` writes, of its diagnostics. */
+const ALL_REPORTERS = [...REPORTERS, "sarif"] as const;
+export type Reporter = (typeof ALL_REPORTERS)[number];
+const isReporter = (name: string): name is Reporter => (ALL_REPORTERS as readonly string[]).includes(name);
 /** How each report's file is usually named, for the example in a message. */
-const REPORT_EXTENSIONS: Readonly<Record<Reporter, string>> = { pretty: "txt", json: "json", junit: "xml", tap: "tap", github: "txt" };
+const REPORT_EXTENSIONS: Readonly<Record<Reporter, string>> = { pretty: "txt", json: "json", junit: "xml", tap: "tap", github: "txt", sarif: "sarif" };
 
 /** A report a run writes: its reporter, and where. */
 export interface ReportTarget<R extends Reporter = Reporter> {
@@ -40,9 +43,9 @@ const STREAM_NAMES: ReadonlyMap<string, "stdout" | "stderr"> = new Map([
  * standard output (`/dev/stdout`) or the file it is redirected to is standard output; a name of
  * standard error, or its file, is standard error: written through the stream, never replaced
  * (which would lose the rest of what goes there). Or the usage mistake. `reporters` are the
- * verb's (`test`, `check` and `fmt` take them all), pretty and json among them.
+ * verb's, pretty and json among them: `test` and `fmt` take `REPORTERS`, `check` those and `sarif`.
  */
-export function reportTargets<R extends Reporter = Reporter>(values: readonly string[], json: boolean, cwd: string, reporters: readonly R[] = REPORTERS as readonly Reporter[] as readonly R[]): { targets: ReportTarget<R>[] } | { error: string } {
+export function reportTargets<R extends Reporter = (typeof REPORTERS)[number]>(values: readonly string[], json: boolean, cwd: string, reporters: readonly R[] = REPORTERS as readonly Reporter[] as readonly R[]): { targets: ReportTarget<R>[] } | { error: string } {
   const known = (name: string): name is R => (reporters as readonly string[]).includes(name);
   const targets: ReportTarget<R>[] = [];
   const flags: string[] = [];

@@ -39,7 +39,7 @@ export interface TestOptions extends ReplayFlags, ExcludeOption {
 
 /** The reporters that list every case, passed ones too (the others list failures only). */
 const LISTING_REPORTERS = { json: jsonReport, junit: junitReport, tap: tapReport } as const;
-const REPORT_WRITERS: Readonly<Record<Exclude<Reporter, "pretty">, (input: ReporterInput, write: (text: string) => void) => void>> = { ...LISTING_REPORTERS, github: githubReport };
+const REPORT_WRITERS: Readonly<Record<Exclude<(typeof REPORTERS)[number], "pretty">, (input: ReporterInput, write: (text: string) => void) => void>> = { ...LISTING_REPORTERS, github: githubReport };
 
 /** `policyc test PATH… --replay FILE…`: replay recordings, compare decisions, report. */
 export async function testVerb(io: Io, paths: string[], options: TestOptions): Promise<ExitCode> {

@@ -13,6 +13,20 @@ export interface Diagnostic {
   readonly path?: string;
   /** Advice on a separate line, e.g. "did you mean `support.reply`?". */
   readonly help?: string;
+  /**
+   * Other places in the sources the problem is about (the first declaration of a name declared
+   * twice, the deny that overrides an allow), each with what it is there: a reader, an editor or
+   * a code-scanning alert goes to them without reading a `file:line` out of the help. Absent
+   * when there are none.
+   */
+  readonly related?: readonly RelatedLocation[];
+}
+
+/** A second place a diagnostic points at: where, and what it is there ("first declared here"). */
+export interface RelatedLocation {
+  readonly span: Span;
+  /** Lowercase, short, user input in backticks: "first declared here". */
+  readonly message: string;
 }
 
 /**
@@ -23,11 +37,12 @@ export interface Diagnostic {
 export type LazyHelp = () => string | undefined;
 
 /** Builds a diagnostic with the severity the catalogue gives its code. */
-export function diagnostic(code: Code, message: string, span?: Span, help?: string | LazyHelp): Diagnostic {
+export function diagnostic(code: Code, message: string, span?: Span, help?: string | LazyHelp, related?: readonly RelatedLocation[]): Diagnostic {
   const d: { -readonly [K in keyof Diagnostic]: Diagnostic[K] } = { code, severity: CODES[code].severity, message };
   if (span) d.span = span;
   if (typeof help === "function") helpWhenRead(d, help);
   else if (help) d.help = help;
+  if (related !== undefined && related.length > 0) d.related = related;
   return d;
 }
 

@@ -1,5 +1,6 @@
 import { codeFrame } from "../source/codeFrame.js";
 import { pathForLineStart } from "../source/fileNames.js";
+import type { Span } from "../source/Span.js";
 import type { Diagnostic } from "./Diagnostic.js";
 import { printable } from "./printable.js";
 
@@ -19,9 +20,18 @@ export const plainPalette: Palette = { error: identity, warning: identity, dim: 
 
 /** `file:line:col` of a diagnostic, or its path when it has no span. */
 export function diagnosticLocation(d: Diagnostic): string {
-  if (!d.span) return pathForLineStart(d.path ?? "");
-  const { line, column } = d.span.file.position(d.span.start);
-  return `${pathForLineStart(d.span.file.path)}:${line}:${column}`;
+  return d.span ? spanLocation(d.span) : pathForLineStart(d.path ?? "");
+}
+
+/** `file:line:col` of a span's start. */
+function spanLocation(span: Span): string {
+  const { line, column } = span.file.position(span.start);
+  return `${pathForLineStart(span.file.path)}:${line}:${column}`;
+}
+
+/** A code frame with its gutter (` |` and the line numbers) dimmed. */
+function dimmedFrame(span: Span, palette: Palette, marker: "^" | "-", gutterWidth: number): string[] {
+  return codeFrame(span, marker, gutterWidth).map((l) => palette.dim(l.slice(0, l.indexOf("|") + 1)) + l.slice(l.indexOf("|") + 1));
 }
 
 /**
@@ -31,6 +41,13 @@ export function diagnosticLocation(d: Diagnostic): string {
  *   3 |   allow kb.search when agent.tema == "support"
  *     |                              ^^^^
  *     = help: did you mean `team`?
+ *
+ * and after it, for each related place, a frame of its own in rustc's way (underlined with `-`):
+ *   note: first declared here
+ *    --> path:1:6
+ *     |
+ *   1 | tool a {}
+ *     |      -
  */
 export function renderDiagnostic(d: Diagnostic, palette: Palette = plainPalette): string {
   // The path is a file name anyone contributing to the repository chose: escaped as the message is.
@@ -40,10 +57,12 @@ export function renderDiagnostic(d: Diagnostic, palette: Palette = plainPalette)
   // characters as escapes, so none can start a line of its own (a CI workflow command) or
   // recolour the terminal.
   const lines = [`${location ? palette.bold(location) + ": " : ""}${label}: ${printable(d.message)}`];
-  if (d.span) lines.push(...codeFrame(d.span).map((l) => palette.dim(l.slice(0, l.indexOf("|") + 1)) + l.slice(l.indexOf("|") + 1)));
-  if (d.help) {
-    const gutter = d.span ? " ".repeat(String(d.span.file.position(d.span.start).line).length) : "";
-    lines.push(`${gutter} = ${palette.accent("help")}: ${printable(d.help)}`);
+  // One gutter for every frame of the diagnostic, as wide as its longest line number, so they line up.
+  const width = Math.max(0, ...[d.span, ...(d.related ?? []).map((r) => r.span)].map((span) => (span ? String(span.file.position(span.start).line).length : 0)));
+  if (d.span) lines.push(...dimmedFrame(d.span, palette, "^", width));
+  if (d.help) lines.push(`${" ".repeat(width)} = ${palette.accent("help")}: ${printable(d.help)}`);
+  for (const related of d.related ?? []) {
+    lines.push(`${palette.accent("note")}: ${printable(related.message)}`, `${" ".repeat(width)}${palette.dim("-->")} ${printable(spanLocation(related.span))}`, ...dimmedFrame(related.span, palette, "-", width));
   }
   return lines.join("\n");
 }
@@ -82,6 +101,17 @@ export interface DiagnosticJson {
   column: number | null;
   end: { line: number; column: number } | null;
   help?: string;
+  /** The other places the diagnostic points at (the first declaration of a repeated name); absent when there are none. */
+  related?: RelatedLocationJson[];
+}
+
+/** A related place as `--json` lists it: where it starts and ends, and what it is. */
+export interface RelatedLocationJson {
+  file: string;
+  line: number;
+  column: number;
+  end: { line: number; column: number };
+  message: string;
 }
 
 export function diagnosticToJson(d: Diagnostic): DiagnosticJson {
@@ -93,6 +123,12 @@ export function diagnosticToJson(d: Diagnostic): DiagnosticJson {
     json.end = d.span.file.position(d.span.end);
   }
   if (d.help) json.help = d.help;
+  if (d.related !== undefined && d.related.length > 0) {
+    json.related = d.related.map(({ span, message }) => {
+      const { line, column } = span.file.position(span.start);
+      return { file: span.file.path, line, column, end: span.file.position(span.end), message };
+    });
+  }
   return json;
 }
 
@@ -104,10 +140,16 @@ export function diagnosticPlace(d: DiagnosticJson): string | undefined {
 
 /**
  * A diagnostic of a JSON report as the first line of its human form, and its help on a line of
- * its own, every part printable (`p.policy:3:30: error[PC202]: unknown attribute … \nhelp: …`):
- * the text a JUnit failure holds.
+ * its own, every part printable (`p.policy:3:30: error[PC202]: unknown attribute … \nhelp: …`),
+ * then a line per related place (`note: first declared here: p.policy:1:6`): the text a JUnit
+ * failure and a TAP point's YAML hold.
  */
 export function diagnosticText(d: DiagnosticJson): string {
   const where = diagnosticPlace(d);
-  return `${printable(`${where !== undefined ? `${where}: ` : ""}${d.severity === "error" ? "error" : "warning"}[${d.code}]: ${d.message}`)}${d.help !== undefined ? `\nhelp: ${printable(d.help)}` : ""}`;
+  return `${printable(`${where !== undefined ? `${where}: ` : ""}${d.severity === "error" ? "error" : "warning"}[${d.code}]: ${d.message}`)}${d.help !== undefined ? `\nhelp: ${printable(d.help)}` : ""}${relatedNotes(d).map((note) => `\n${printable(note)}`).join("")}`;
+}
+
+/** A line per related place of a diagnostic, as the text reports say it: `note: first declared here: a.policy:1:6`. */
+export function relatedNotes(d: DiagnosticJson): string[] {
+  return (d.related ?? []).map((r) => `note: ${r.message}: ${r.file}:${r.line}:${r.column}`);
 }

@@ -1,4 +1,4 @@
-import type { DiagnosticJson } from "./render.js";
+import { relatedNotes, type DiagnosticJson } from "./render.js";
 import { printable } from "./printable.js";
 
 /**
@@ -19,7 +19,8 @@ export function workflowProperty(text: string): string {
 /**
  * One diagnostic as a workflow command, the annotation GitHub shows on the line of a pull request:
  * `::error file=F,line=L,col=C,endLine=…,endColumn=…,title=policyc PC202::message` (`::warning`
- * for a warning), the help on a line of its own in the message. The title is the same in every
+ * for a warning), the help on a line of its own in the message, and a `note:` line per related
+ * place (`note: first declared here: a.policy:1:6`). The title is the same in every
  * verb: GitHub shows it above the message, beside other tools' annotations, so it names policyc
  * as well as the code. `file` names the file as CI reads it
  * (see `ciPaths`); a diagnostic of no file, or of one that is no file in the repository
@@ -37,5 +38,5 @@ export function diagnosticAnnotation(d: DiagnosticJson, options: { file: (path: 
     }
   } else if (d.file !== null) where = `${d.file}${d.line !== null ? `:${d.line}:${d.column}` : ""}: `;
   properties.push(`title=${workflowProperty(`policyc ${where}${d.code}`)}`);
-  return `::${d.severity === "error" ? "error" : "warning"} ${properties.join(",")}::${workflowData(`${d.message}${d.help !== undefined ? `\nhelp: ${d.help}` : ""}`)}`;
+  return `::${d.severity === "error" ? "error" : "warning"} ${properties.join(",")}::${workflowData([d.message, ...(d.help !== undefined ? [`help: ${d.help}`] : []), ...relatedNotes(d)].join("\n"))}`;
 }

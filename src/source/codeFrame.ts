@@ -14,8 +14,12 @@ const MARK = /^\p{M}/u;
 /**
  * A code frame: the line of the span's start with its number, and a caret line under the span.
  * Long lines are windowed around the span so a minified 10 MB line never floods a terminal.
+ * `marker` draws the underline: `^` for the diagnostic's own place, `-` for a related one (as
+ * rustc draws a secondary label), so the eye finds the place the diagnostic is about first.
+ * `gutterWidth` widens the line-number gutter, so frames of one diagnostic (line 9 and line 10)
+ * line up.
  */
-export function codeFrame(span: Span): string[] {
+export function codeFrame(span: Span, marker: "^" | "-" = "^", gutterWidth = 0): string[] {
   const file = span.file;
   const start = file.position(span.start);
   const endOffset = Math.max(span.end, span.start + 1);
@@ -43,9 +47,9 @@ export function codeFrame(span: Span): string[] {
   const from = prefix.length + caretStart;
   const padding = displayWidth(withoutInlineLogCommand(text.slice(0, from)));
   const underline = Math.max(1, displayWidth(withoutInlineLogCommand(text.slice(from, prefix.length + caretEnd))));
-  const gutter = String(start.line);
+  const gutter = String(start.line).padStart(gutterWidth);
   const pad = " ".repeat(gutter.length);
-  return [`${pad} |`, `${gutter} | ${withoutInlineLogCommand(text)}`, `${pad} | ${" ".repeat(padding)}${"^".repeat(underline)}`];
+  return [`${pad} |`, `${gutter} | ${withoutInlineLogCommand(text)}`, `${pad} | ${" ".repeat(padding)}${marker.repeat(underline)}`];
 }
 
 /**

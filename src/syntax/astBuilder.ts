@@ -351,16 +351,20 @@ export class AstBuilder {
     const rule: { -readonly [K in keyof A.Rule]: A.Rule[K] } = { kind: "Rule", effect, effectSpan, targets, annotations, docs, span };
     const order = ["when", "unless", "reason", "grant", "revoke"] as const;
     let lastIndex = -1;
+    // Each clause's keyword, where the rule first gives it: a repeat's diagnostic points there too.
+    const firstKeywords = new Map<string, Span>();
     for (const clause of this.nodes(node, "ruleClause")) {
       const keyword = this.clauseKeyword(clause);
       if (!keyword) continue;
       const word = keyword.image as (typeof order)[number];
       const index = order.indexOf(word);
       const clauseSpan = this.nodeSpan(clause);
-      if (rule[word] !== undefined) {
-        this.diagnostics.push(diagnostic("PC107", `\`${word}\` is given twice in this rule`, this.tokenSpan(keyword), word === "when" ? "join the conditions with `and`" : undefined));
+      const first = firstKeywords.get(word);
+      if (rule[word] !== undefined && first !== undefined) {
+        this.diagnostics.push(diagnostic("PC107", `\`${word}\` is given twice in this rule`, this.tokenSpan(keyword), word === "when" ? "join the conditions with `and`" : undefined, [{ span: first, message: `the first \`${word}\`` }]));
         continue;
       }
+      firstKeywords.set(word, this.tokenSpan(keyword));
       if (index < lastIndex) {
         this.diagnostics.push(diagnostic("PC107", `\`${word}\` must come before \`${order[lastIndex]}\``, this.tokenSpan(keyword), "clauses go in the order `when`, `unless`, `reason`, `grant`, `revoke`"));
       }
@@ -497,6 +501,7 @@ export class AstBuilder {
         }
         const args: A.Expr[] = [];
         let within: A.Expr | undefined;
+        let firstWithin: Span | undefined;
         // `within` arguments are tokens followed by an expression; pair them by offset. Comments
         // may stand between the keyword and its expression (`within /* per minute */ 1m`).
         const withinTokens = this.tokens(step, "Kw_within");
@@ -505,10 +510,13 @@ export class AstBuilder {
           const expr = this.expression(argument, argSpan);
           const keyword = withinTokens.find((t) => t.endOffset! < argSpan.start && ONLY_BLANKS_AND_COMMENTS.test(this.file.text.slice(t.endOffset! + 1, argSpan.start)));
           if (keyword === undefined) args.push(expr);
-          else if (within === undefined) within = expr;
+          else if (within === undefined) {
+            within = expr;
+            firstWithin = this.tokenSpan(keyword);
+          }
           // A call counts over one window: read as an argument, a second one would lose its
           // keyword (and `fmt` would print `within 10m, within 1m` as `1m, within 10m`).
-          else this.diagnostics.push(diagnostic("PC107", "`within` is given twice in this call", this.tokenSpan(keyword), "keep one `within`: a call counts over one window"));
+          else this.diagnostics.push(diagnostic("PC107", "`within` is given twice in this call", this.tokenSpan(keyword), "keep one `within`: a call counts over one window", firstWithin === undefined ? undefined : [{ span: firstWithin, message: "the first `within`" }]));
         }
         const call: { -readonly [K in keyof A.Call]: A.Call[K] } = { kind: "Call", callee: result, args, span: end };
         if (within) call.within = within;

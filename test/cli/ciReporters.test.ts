@@ -1,23 +1,15 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
-import { bin, cli } from "../helpers.js";
+import { bin, caseFolders, cli } from "../helpers.js";
 import { expectGolden, runText } from "../goldens/golden.js";
 
 // `policyc check --reporter` and `policyc fmt --check --reporter`: the reports a CI job reads on
 // every pull request (GitHub's annotations, a JUnit test tab), as `policyc test` writes them.
 
 /** Each case gets a folder of its own; paths in output are relative to it. */
-let root: string;
-beforeAll(() => {
-  root = mkdtempSync(join(tmpdir(), "policyc-ci-reporters-"));
-});
-afterAll(() => {
-  rmSync(root, { recursive: true, force: true });
-});
-let folders = 0;
+const folder = caseFolders("policyc-ci-reporters-");
 
 /** The test points of a TAP report, after checking its plan counts them: `ok`, the title, and the YAML block after a failing one. */
 function tapPoints(tap: string): { ok: boolean; title: string; block: string }[] {
@@ -34,15 +26,6 @@ function tapPoints(tap: string): { ok: boolean; title: string; block: string }[]
   }
   expect(lines[1]).toBe(`1..${points.length}`);
   return points;
-}
-function folder(files: Record<string, string>): string {
-  const dir = join(root, `case${folders++}`);
-  mkdirSync(dir);
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(join(dir, name, ".."), { recursive: true });
-    writeFileSync(join(dir, name), text);
-  }
-  return dir;
 }
 
 /** An error with a help line (PC202), in a file whose name holds `,` and `%`. */
@@ -119,7 +102,7 @@ describe("policyc check --reporter", () => {
     expect(percent.stdout).toMatch(/^::warning file=pct\.policy,line=3,col=47,endLine=3,endColumn=52,title=policyc PC519::no tool `returns` "50%25" and [^\n]*%0Ahelp: [^\n]*\nok: 1 file, 1 rule, 1 warning\n$/);
     // In the message, only `%` and line breaks are escaped: the place a help names keeps its `,` and `:`.
     const both = await cli(["check", "a,b%:c.policy", "pct.policy", "--reporter", "github"], { cwd: dir });
-    expect(both.stdout).toContain("title=policyc PC200::tool `kb.search` is declared more than once%0Ahelp: the first declaration is at a,b%25:c.policy:2\n");
+    expect(both.stdout).toContain("title=policyc PC200::tool `kb.search` is declared more than once%0Ahelp: the first declaration is at a,b%25:c.policy:2%0Anote: first declared here: a,b%25:c.policy:2:6\n");
     // A path with a line break, in a property and in the message: one line still, the break as %0A.
     const empty = await cli(["check", "no\npolicies", "--reporter", "github"], { cwd: dir });
     expect(empty).toEqual({ code: 2, stdout: "::error file=no%0Apolicies,title=policyc PC004::no `.policy` files under `no%0Apolicies`%0Ahelp: policy files end in `.policy`\n1 error, 0 warnings\n", stderr: "" });
@@ -188,7 +171,7 @@ describe("policyc check --reporter", () => {
 
   it("usage errors exit 2 before anything is checked: an unknown reporter, two reports to standard output, a report over a policy file", async () => {
     const dir = folder({ "a.policy": BROKEN });
-    expect(await cli(["check", "a.policy", "--reporter", "tapp"], { cwd: dir })).toEqual({ code: 2, stdout: "", stderr: "policyc check: unknown reporter `tapp` (use pretty, json, junit, tap, github; `NAME=FILE` writes that report to FILE)\n" });
+    expect(await cli(["check", "a.policy", "--reporter", "tapp"], { cwd: dir })).toEqual({ code: 2, stdout: "", stderr: "policyc check: unknown reporter `tapp` (use pretty, json, junit, tap, github, sarif; `NAME=FILE` writes that report to FILE)\n" });
     expect(await cli(["check", "a.policy", "--reporter", "github", "--json"], { cwd: dir })).toEqual({ code: 2, stdout: "", stderr: "policyc check: --reporter github and --json both write to standard output: give one of them, or all but one a file (`--reporter json=FILE`)\n" });
     const over = await cli(["check", "a.policy", "--reporter", "junit=a.policy"], { cwd: dir });
     expect(over.code).toBe(2);

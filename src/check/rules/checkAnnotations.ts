@@ -1,5 +1,6 @@
 import type * as A from "../../ast/nodes.js";
 import { diagnostic, type Diagnostic } from "../../diagnostics/Diagnostic.js";
+import type { Span } from "../../source/Span.js";
 import { withinOneEdit } from "../../diagnostics/suggest.js";
 import { suppressionProblem } from "../suppressions.js";
 
@@ -48,14 +49,16 @@ const CLAUSES: Readonly<Record<string, string>> = {
  */
 export function checkAnnotations(rule: A.Rule, defaultId: string, diagnostics: Diagnostic[]): string | undefined {
   let name: string | undefined;
-  const seen = new Set<string>();
-  // The rule's control ids so far, across its `@controls` (the lists add up).
-  const controlIds = new Set<string>();
+  // Each key given, at its first annotation (a repeat's diagnostic points there too).
+  const seen = new Map<string, Span>();
+  // The rule's control ids so far, across its `@controls` (the lists add up), each where it is first named.
+  const controlIds = new Map<string, Span>();
   const lookalikes: { annotation: A.Annotation; meant: string }[] = [];
   for (const annotation of rule.annotations) {
     const key = annotation.name.name;
-    if (seen.has(key) && key !== "controls" && key !== "suppress") diagnostics.push(diagnostic("PC109", `\`@${key}\` is given twice on this rule`, annotation.span));
-    seen.add(key);
+    const earlier = seen.get(key);
+    if (earlier !== undefined && key !== "controls" && key !== "suppress") diagnostics.push(diagnostic("PC109", `\`@${key}\` is given twice on this rule`, annotation.span, undefined, [{ span: earlier, message: "first given here" }]));
+    if (earlier === undefined) seen.set(key, annotation.span);
     const meant = lookalikeOf(key);
     if (meant !== undefined) lookalikes.push({ annotation, meant });
     const nonString = annotation.args.find((a) => a.kind !== "StringLiteral");
@@ -78,8 +81,8 @@ export function checkAnnotations(rule: A.Rule, defaultId: string, diagnostics: D
         if (id.kind === "StringLiteral" && id.value.trim() === "") diagnostics.push(diagnostic("PC109", "a control id must not be empty", id.span, 'write `@controls("OWASP-ASI03")`'));
         else if (id.kind === "StringLiteral" && CONTROL_CHARACTER.test(id.value)) diagnostics.push(diagnostic("PC109", "a control id cannot hold a control character (a line break, a tab, an escape)", id.span, ID_CARRIED));
         // A repeat maps the rule to nothing more, and is most often a copy where another control was meant.
-        else if (id.kind === "StringLiteral" && controlIds.has(id.value)) diagnostics.push(diagnostic("PC522", `\`@controls\` names ${JSON.stringify(id.value)} twice on this rule`, id.span, "remove the repeat, or write the control that was meant: a control a rule implements is listed once"));
-        if (id.kind === "StringLiteral") controlIds.add(id.value);
+        else if (id.kind === "StringLiteral" && controlIds.has(id.value)) diagnostics.push(diagnostic("PC522", `\`@controls\` names ${JSON.stringify(id.value)} twice on this rule`, id.span, "remove the repeat, or write the control that was meant: a control a rule implements is listed once", [{ span: controlIds.get(id.value)!, message: "first named here" }]));
+        if (id.kind === "StringLiteral" && !controlIds.has(id.value)) controlIds.set(id.value, id.span);
       }
     } else if (key === "suppress") {
       if (annotation.args.length === 0) diagnostics.push(diagnostic("PC109", "`@suppress` needs at least one warning code", annotation.span, 'write `@suppress("PC511")`, with the code of the warning this rule is known to get'));

@@ -42,7 +42,9 @@ export function checkOverriddenAllows(rules: readonly CheckedRule[], diagnostics
       cause = `every tool it targets has an unconditional ${(["deny", "ask"] as const).filter((e) => effects.has(e)).map((e) => `\`${e}\``).join(" or ")} (${names})`;
     }
     const { line } = first.rule.span.file.position(first.rule.span.start);
+    // Each rule the message names, at its effect keyword (`deny`, `ask`), as the allow is pointed at by its own.
+    const overriders = by.slice(0, 3).map((r) => ({ span: r.rule.effectSpan, message: `the \`${r.rule.effect}\` that overrides it (\`${r.id}\`)` }));
     const wins = effects.size === 2 ? "deny and ask win over allow" : `${first.rule.effect} wins over allow`;
-    diagnostics.push(diagnostic("PC501", `this \`allow\` never takes effect: ${cause}`, checked.rule.effectSpan, `\`${first.id}\` is at ${first.rule.span.file.path}:${line}; ${wins}`));
+    diagnostics.push(diagnostic("PC501", `this \`allow\` never takes effect: ${cause}`, checked.rule.effectSpan, `\`${first.id}\` is at ${first.rule.span.file.path}:${line}; ${wins}`, overriders));
   }
 }

@@ -17,7 +17,7 @@ export function checkRuleIds(rules: readonly { id: string; span: Span }[], diagn
   for (const rule of rules) {
     const previous = first.get(rule.id);
     if (previous) {
-      diagnostics.push(diagnostic("PC207", `the rule id \`${rule.id}\` is already used`, rule.span, `the first rule with this id is at ${placeOf(previous)}; rule ids must be unique across the set`));
+      diagnostics.push(diagnostic("PC207", `the rule id \`${rule.id}\` is already used`, rule.span, `the first rule with this id is at ${placeOf(previous)}; rule ids must be unique across the set`, [{ span: previous, message: "first used here" }]));
       continue;
     }
     first.set(rule.id, rule.span);
@@ -26,7 +26,7 @@ export function checkRuleIds(rules: readonly { id: string; span: Span }[], diagn
     if (alike === undefined) firstLookingAlike.set(looks, rule);
     else {
       const how = lookAlikeDifference(rule.id, alike.id, ["this id", "that one"])!;
-      diagnostics.push(diagnostic("PC518", `the rule id \`${rule.id}\` looks like \`${alike.id}\`, the id of the rule at ${placeOf(alike.span)}, but differs in ${how}`, rule.span, "give the rules ids that can be told apart, or write this id as the other is written"));
+      diagnostics.push(diagnostic("PC518", `the rule id \`${rule.id}\` looks like \`${alike.id}\`, the id of the rule at ${placeOf(alike.span)}, but differs in ${how}`, rule.span, "give the rules ids that can be told apart, or write this id as the other is written", [{ span: alike.span, message: "the rule whose id it looks like" }]));
     }
   }
   for (const [id, span] of first) {
@@ -34,7 +34,7 @@ export function checkRuleIds(rules: readonly { id: string; span: Span }[], diagn
       const shorter = first.get(id.slice(0, at));
       if (shorter === undefined) continue;
       const message = `the rule id \`${id}\` is the rule id \`${id.slice(0, at)}\` followed by \`: \`, and a decision's errors (written \`ID: message\`) could not tell the two rules apart`;
-      diagnostics.push(diagnostic("PC207", message, span, `the other rule is at ${placeOf(shorter)}; rename one (\`${id.replace(/: /g, " - ")}\`, say)`));
+      diagnostics.push(diagnostic("PC207", message, span, `the other rule is at ${placeOf(shorter)}; rename one (\`${id.replace(/: /g, " - ")}\`, say)`, [{ span: shorter, message: `the rule \`${id.slice(0, at)}\`` }]));
       break;
     }
   }

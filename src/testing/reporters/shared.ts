@@ -274,7 +274,21 @@ export function isRepositoryFile(file: string): boolean {
  */
 export function ciPaths(cwd: string, workspace: string | undefined): (file: string) => string {
   if (workspace === undefined || workspace.trim() === "") return (file) => file;
-  const given = resolve(cwd, workspace);
+  const under = pathsUnder(cwd, workspace);
+  return (file) => under(file) ?? file;
+}
+
+/** The repository root, as SARIF's `%SRCROOT%` names it: `GITHUB_WORKSPACE` (from `cwd`) when it is set, else the working folder. */
+export function repositoryRoot(cwd: string, workspace: string | undefined): string {
+  return workspace === undefined || workspace.trim() === "" ? cwd : resolve(cwd, workspace);
+}
+
+/**
+ * A file's path relative to the folder `root`, with `/`, or undefined for a file not under it
+ * (the folder itself included). Relative paths and `root` are taken from `cwd`.
+ */
+export function pathsUnder(cwd: string, root: string): (file: string) => string | undefined {
+  const given = resolve(cwd, root);
   // The runner may name the workspace through a link the working folder does not go through.
   let real = given;
   try {
@@ -284,11 +298,11 @@ export function ciPaths(cwd: string, workspace: string | undefined): (file: stri
   }
   return (file) => {
     const absolute = resolve(cwd, file);
-    for (const root of new Set([given, real])) {
-      const path = relative(root, absolute);
+    for (const folder of new Set([given, real])) {
+      const path = relative(folder, absolute);
       if (path !== "" && path !== ".." && !path.startsWith(`..${sep}`) && !isAbsolute(path)) return path.split(sep).join("/");
     }
-    return file;
+    return undefined;
   };
 }
 
