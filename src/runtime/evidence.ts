@@ -72,6 +72,20 @@ export interface ComparedOperand {
    * (for `--json` readers: a longer one is read from the request at `text`).
    */
   readonly whole?: string;
+  /**
+   * For a session value (`session.labels`, `session.count(…)`, …): the lines of the history that
+   * explain it, as `policyc eval` finds them (testing/sessionHistory.ts). Never set by the engine.
+   */
+  readonly provenance?: Provenance;
+}
+
+/**
+ * Where a session value came from in the history `policyc eval` replayed: in words
+ * (`pii from crm.lookup at line 1`) and the input line numbers it names.
+ */
+export interface Provenance {
+  readonly text: string;
+  readonly lines: readonly number[];
 }
 
 /**

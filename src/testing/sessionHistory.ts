@@ -1,0 +1,310 @@
+import { printable } from "../diagnostics/printable.js";
+import type { Decision } from "../runtime/decision.js";
+import type { Engine, RevocationSummary, RevokeResult, SessionSummary } from "../runtime/engine.js";
+import type { ComparedOperand, Evidence, Provenance } from "../runtime/evidence.js";
+import type { Explanation } from "../runtime/explain.js";
+import { globMatch } from "../runtime/glob.js";
+import type { ClauseTrace } from "../runtime/interpret.js";
+import { parseTime } from "../runtime/schema.js";
+import { parseDuration } from "../syntax/literals.js";
+import { sessionLabel, shownText } from "./shortRequest.js";
+
+/**
+ * What `policyc eval` shows of the history before the request it explains: each earlier line of
+ * that request's session with what it changed in the session's state (labels added, a
+ * revocation, an approval), and, for the session values the deciding clauses read, the lines
+ * that explain them (`session.labels` is ["pii"]: pii from crm.lookup at line 1). Learnt from
+ * `Engine.session` before and after each line, and from each line's decision, in the CLI's
+ * replay: nothing is added to `Engine.decide`.
+ */
+
+/** One earlier line of the session, as `eval --json`'s `history` gives it. */
+export interface HistoryEntry {
+  /** The input line number (blank lines counted, as `head -n` counts). */
+  readonly line: number;
+  /** The line's `time` as written; null when it has none. */
+  readonly time: string | null;
+  /** The call's tool; null for a revocation line (and a line without one). */
+  readonly tool: string | null;
+  /** The replay's decision; null for an approval or revocation line. */
+  readonly decision: Decision["decision"] | null;
+  readonly rules: readonly string[];
+  /** The labels `session.labels` holds after the line and did not before (taint of an allowed or approved call). */
+  readonly labelsAdded: readonly string[];
+  /** The revocation this line made (a rule's, or an operator's on a revocation line); absent when it made none. */
+  readonly revoked?: { readonly by: "rules" | "operator"; readonly rules: readonly string[]; readonly reasons: readonly string[] };
+  /** An approval or revocation line (`"event"`); absent for an attempt. */
+  readonly event?: "approval" | "revocation";
+  /** Whether the engine took the approval the line records (an approval line, or an ask line that says `"approved": true`). */
+  readonly approved?: boolean;
+  /** A revocation line: what `Engine.revoke` returned. */
+  readonly outcome?: RevokeResult["outcome"];
+}
+
+/** What the timeline keeps of a line beyond its `HistoryEntry`, for provenance. */
+interface Step {
+  readonly entry: HistoryEntry;
+  /** The line's time in milliseconds; NaN when it has none that reads as a date. */
+  readonly at: number;
+  /** Which run of the session the line belongs to: a session that expired and started again has a new one. */
+  readonly run: number;
+  /** A call that went ahead (allowed, or approved): what `session.called` and `session.tools` see. */
+  readonly wentAhead: boolean;
+  /** A no-rule decision's reason, for people (the session was revoked, a request the engine refused); a revocation line's `reason`. */
+  readonly reason: string | undefined;
+}
+
+/** The lines of the session the history shows at most (the latest), then how many were left out. */
+export const SHOWN_HISTORY_LINES = 20;
+/** The labels or lines one provenance names at most. */
+const SHOWN_SOURCES = 10;
+
+/**
+ * The earlier lines of one session, recorded as the replay goes (`step` around each line), and
+ * the lines of other sessions counted. `session`: the session of the request explained.
+ */
+export class SessionTimeline {
+  private readonly steps: Step[] = [];
+  private otherLines = 0;
+  private run = 0;
+  private firstSeen: string | null | undefined = undefined;
+  /** Per label (and per tool allowed) in the current run: the step that first brought it. */
+  private readonly labelFrom = new Map<string, Step>();
+  private readonly toolFrom = new Map<string, Step>();
+  /** The session after its latest line: its state as the request explained finds it (deciding that request changes the engine's). */
+  private latest: SessionSummary | undefined;
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly session: unknown,
+  ) {}
+
+  /**
+   * Before line `line` (`request`) is replayed: returns what to call after it, with its decision
+   * (none for an approval or revocation line), whether the engine took the approval it records,
+   * and what `Engine.revoke` returned for a revocation line.
+   */
+  step(request: unknown, line: number): (decision: Decision | undefined, approved: boolean | undefined, revocation: RevokeResult | undefined) => void {
+    const fields = (typeof request === "object" && request !== null ? request : {}) as Record<string, unknown>;
+    if (typeof this.session !== "string" || fields["session"] !== this.session) {
+      this.otherLines++;
+      return () => undefined;
+    }
+    const session = this.session;
+    const before = this.engine.session(session);
+    return (decision, approved, revocation) => {
+      const after = this.engine.session(session);
+      this.latest = after;
+      if (after !== undefined && after.firstSeen !== null && after.firstSeen !== this.firstSeen) {
+        // A new run of the session (its first attempt, or the first after it expired): its state starts empty.
+        this.run++;
+        this.firstSeen = after.firstSeen;
+        this.labelFrom.clear();
+        this.toolFrom.clear();
+      }
+      const event = fields["event"] === "approval" || fields["event"] === "revocation" ? fields["event"] : undefined;
+      const entry: HistoryEntry = {
+        line,
+        time: typeof fields["time"] === "string" ? fields["time"] : null,
+        tool: event !== "revocation" && typeof fields["tool"] === "string" ? fields["tool"] : null,
+        decision: decision?.decision ?? null,
+        rules: decision?.rules ?? [],
+        labelsAdded: added(before, after),
+        ...revokedBy(before, after, revocation),
+        ...(event !== undefined ? { event } : {}),
+        ...(approved !== undefined ? { approved } : {}),
+        ...(revocation !== undefined ? { outcome: revocation.outcome } : {}),
+      };
+      const step: Step = {
+        entry,
+        at: parseTime(fields["time"]),
+        run: this.run,
+        wentAhead: entry.tool !== null && (decision?.decision === "allow" || approved === true),
+        reason: event === "revocation" ? (typeof fields["reason"] === "string" ? fields["reason"] : undefined) : decision !== undefined && decision.rules.length === 0 ? decision.reasons[0] : undefined,
+      };
+      this.steps.push(step);
+      for (const label of entry.labelsAdded) this.labelFrom.set(label, step);
+      if (step.wentAhead && !this.toolFrom.has(entry.tool!)) this.toolFrom.set(entry.tool!, step);
+    };
+  }
+
+  /** Whether the input had lines before the request explained. */
+  get hasHistory(): boolean {
+    return this.steps.length + this.otherLines > 0;
+  }
+
+  /** The session's earlier lines, for `--json`. */
+  entries(): HistoryEntry[] {
+    return this.steps.map((step) => step.entry);
+  }
+
+  /** The history in words, for people: the session's latest SHOWN_HISTORY_LINES lines, one each. */
+  render(): string {
+    const label = sessionLabel(this.session);
+    const name = label.startsWith("(") ? label : `session ${label}`;
+    const others = this.otherLines === 0 ? "" : ` (and ${count(this.otherLines, "line")} of other sessions)`;
+    if (this.steps.length === 0) return `history: no earlier line of ${printable(name)}${others}`;
+    const shown = this.steps.slice(-SHOWN_HISTORY_LINES);
+    const left = this.steps.length - shown.length;
+    const lines = [`history of ${printable(name)}: ${count(this.steps.length, "earlier line")}${left > 0 ? `, the last ${shown.length} shown` : ""}${others}`];
+    if (left > 0) lines.push(`  … ${count(left, "earlier line")} of the session not shown`);
+    for (const step of shown) lines.push(`  ${printable(stepText(step))}`);
+    return lines.join("\n");
+  }
+
+  /**
+   * `explanation` with the lines that explain the session values its deciding rules' clauses
+   * read (`rules`: the decision's): on the operand that shows each value, or, when none does
+   * (a bare `session.called(…)`), on the clause. `last`: the request explained.
+   */
+  withProvenance(explanation: Explanation, rules: readonly string[], last: unknown): Explanation {
+    if (this.steps.length === 0) return explanation;
+    const fields = (typeof last === "object" && last !== null ? last : {}) as Record<string, unknown>;
+    const current = { tool: typeof fields["tool"] === "string" ? fields["tool"] : null, at: parseTime(fields["time"]) };
+    const deciding = new Set(rules);
+    const operand = (side: ComparedOperand): ComparedOperand => {
+      const provenance = side.constant || side.text === null ? undefined : this.provenanceOf(side.text, side.atLeast === true ? undefined : side.shown, current);
+      return provenance === undefined ? side : { ...side, provenance };
+    };
+    const evidence = (piece: Evidence): Evidence => (piece.kind === "comparison" || piece.kind === "membership" || piece.kind === "text" ? { ...piece, left: operand(piece.left), right: operand(piece.right) } : piece);
+    const clause = (trace: ClauseTrace): ClauseTrace => {
+      const pieces = trace.evidence?.map(evidence);
+      const shownByOperands = new Set((pieces ?? []).flatMap((piece) => (piece.kind === "comparison" || piece.kind === "membership" || piece.kind === "text" ? [piece.left.text, piece.right.text] : [])));
+      // Only the values that need no number to check against (the operands' values check counts).
+      const unshown = [...new Set(trace.text.match(SESSION_FACTS) ?? [])].filter((text) => !shownByOperands.has(text));
+      const provenance = unshown.flatMap((of) => {
+        const found = this.provenanceOf(of, undefined, current);
+        return found === undefined ? [] : [{ of, ...found }];
+      });
+      return { ...trace, ...(pieces !== undefined ? { evidence: pieces } : {}), ...(provenance.length > 0 ? { provenance } : {}) };
+    };
+    return { ...explanation, rules: explanation.rules.map((rule) => (deciding.has(rule.id) ? { ...rule, clauses: rule.clauses.map(clause) } : rule)) };
+  }
+
+  /**
+   * The lines that explain session value `text` (`session.labels`, `session.count(kb.*, within 1m)`),
+   * shown as `shown` (undefined: not known as a number, so counts are not explained); undefined
+   * when none do, or when what the timeline counts is not what the engine counted.
+   */
+  private provenanceOf(text: string, shown: string | undefined, current: { readonly tool: string | null; readonly at: number }): Provenance | undefined {
+    const steps = this.steps.filter((step) => step.run === this.run);
+    const attempts = steps.filter((step) => step.entry.decision !== null);
+    const summary = this.latest;
+    if (text === "session.labels") return sources(summary?.labelNames ?? [], this.labelFrom, (label, step) => `${label} from ${step.entry.tool ?? "?"} at line ${step.entry.line}`);
+    if (text === "session.tools") return sources(summary?.tools ?? [], this.toolFrom, (tool, step) => `${tool} at line ${step.entry.line}`);
+    if (text === "session.last") {
+      const previous = attempts[attempts.length - 1];
+      if (previous === undefined || (shown !== undefined && shown !== JSON.stringify(previous.entry.tool))) return undefined;
+      return { text: `the attempt at line ${previous.entry.line}`, lines: [previous.entry.line] };
+    }
+    const number = shown === undefined ? Number.NaN : Number(shown);
+    if (text === "session.denials") {
+      const denied = attempts.filter((step) => step.entry.decision === "deny");
+      if (denied.length === 0 || denied.length !== number) return undefined;
+      return { text: `denied at ${lineList(denied)}`, lines: denied.map((step) => step.entry.line) };
+    }
+    if (text === "session.repeats") {
+      const repeated = number > 0 ? attempts.slice(-number) : [];
+      if (repeated.length === 0 || repeated.length !== number || repeated.some((step) => step.entry.tool !== current.tool)) return undefined;
+      return { text: `the same call at ${lineList(repeated)}`, lines: repeated.map((step) => step.entry.line) };
+    }
+    const call = /^session\.(called|count)\((.*)\)$/s.exec(text);
+    if (call === null) return undefined;
+    const { pattern, within } = callArguments(call[2]!);
+    if (pattern === undefined || within === null) return undefined;
+    // In the window: at most `within` before this attempt (after it too, for a count: the stricter reading).
+    const inWindow = (step: Step): boolean => within === undefined || (current.at - step.at <= within && (call[1] === "count" || step.at <= current.at));
+    if (within !== undefined && (Number.isNaN(current.at) || steps.some((step) => Number.isNaN(step.at)))) return undefined;
+    if (call[1] === "called") {
+      const calls = steps.filter((step) => step.wentAhead && globMatch(pattern, step.entry.tool!) && inWindow(step));
+      const latest = calls[calls.length - 1];
+      if (latest === undefined) return undefined;
+      const how = latest.entry.decision === "allow" ? "allowed" : "approved";
+      return { text: `${latest.entry.tool!} ${how} at line ${latest.entry.line}${calls.length > 1 ? ` (the latest of ${calls.length})` : ""}`, lines: calls.map((step) => step.entry.line) };
+    }
+    const counted = attempts.filter((step) => globMatch(pattern, step.entry.tool ?? "") && inWindow(step));
+    const thisOne = current.tool !== null && globMatch(pattern, current.tool);
+    if (counted.length === 0 || counted.length + (thisOne ? 1 : 0) !== number) return undefined;
+    const first = counted[0]!.entry.line;
+    const last = counted[counted.length - 1]!.entry.line;
+    const earlier = counted.length >= 3 ? `${counted.length} attempts from line ${first} to line ${last}` : lineList(counted);
+    return { text: `${earlier}${thisOne ? `${counted.length >= 2 ? "," : ""} and this one` : ""}`, lines: counted.map((step) => step.entry.line) };
+  }
+}
+
+/** The session values whose lines a clause can be explained by without a number to check them against. */
+const SESSION_FACTS = /session\.(?:labels|tools|last)\b(?!\()|session\.called\([^()]*\)/g;
+
+/** A `session.called`/`session.count` call's arguments: the pattern (`*` when none; undefined when unreadable) and `within` (null when unreadable). */
+function callArguments(text: string): { pattern: string | undefined; within: number | undefined | null } {
+  let within: number | undefined | null;
+  const rest = text.replace(/(^|,)\s*within\s+(\S+?)\s*(?=,|$)/, (_, before: string, duration: string) => {
+    within = parseDuration(duration) ?? null;
+    return before;
+  });
+  const written = rest.replace(/^\s*,?\s*|\s*,?\s*$/g, "");
+  if (written === "") return { pattern: "*", within };
+  if (!written.startsWith('"')) return { pattern: /^[\w.*-]+$/.test(written) ? written : undefined, within };
+  try {
+    const pattern: unknown = JSON.parse(written);
+    return { pattern: typeof pattern === "string" ? pattern : undefined, within };
+  } catch {
+    return { pattern: undefined, within };
+  }
+}
+
+/** Each of `names` with the step that brought it (those with none left out), at most SHOWN_SOURCES, then a count. */
+function sources(names: readonly string[], from: ReadonlyMap<string, Step>, say: (name: string, step: Step) => string): Provenance | undefined {
+  const found = names.flatMap((name) => {
+    const step = from.get(name);
+    return step === undefined ? [] : [{ name, step }];
+  });
+  if (found.length === 0) return undefined;
+  // In the order the lines came (then by name): the session's story, read from the top.
+  found.sort((a, b) => a.step.entry.line - b.step.entry.line || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const shown = found.slice(0, SHOWN_SOURCES).map(({ name, step }) => say(shownText(name), step));
+  const more = found.length > SHOWN_SOURCES ? `, and ${found.length - SHOWN_SOURCES} more` : "";
+  return { text: `${shown.join(", ")}${more}`, lines: [...new Set(found.map(({ step }) => step.entry.line))].sort((a, b) => a - b) };
+}
+
+/** `line 3`, `lines 2 and 5`, `lines 1, 2 and 4`; past SHOWN_SOURCES, the first and the last with the count. */
+function lineList(steps: readonly Step[]): string {
+  const lines = steps.map((step) => step.entry.line);
+  if (lines.length === 1) return `line ${lines[0]!}`;
+  if (lines.length > SHOWN_SOURCES) return `${lines.length} lines from line ${lines[0]!} to line ${lines[lines.length - 1]!}`;
+  return `lines ${lines.slice(0, -1).join(", ")} and ${lines[lines.length - 1]!}`;
+}
+
+/** The labels `after` holds that `before` did not, in the same run of the session. */
+function added(before: SessionSummary | undefined, after: SessionSummary | undefined): string[] {
+  const had = new Set(before !== undefined && before.firstSeen === after?.firstSeen ? (before.labelNames ?? []) : []);
+  return (after?.labelNames ?? []).filter((label) => !had.has(label));
+}
+
+/** The revocation a line made: a revocation line's that took, or the one a decision made. */
+function revokedBy(before: SessionSummary | undefined, after: SessionSummary | undefined, revocation: RevokeResult | undefined): { revoked?: HistoryEntry["revoked"] } {
+  const made: RevocationSummary | null | undefined = revocation !== undefined ? (revocation.outcome === "revoked" ? revocation.revocation : null) : before?.revoked == null ? after?.revoked : null;
+  if (made === null || made === undefined) return {};
+  return { revoked: { by: made.by, rules: made.rules, reasons: made.reasons } };
+}
+
+/** One step in words: `line 1, 2026-11-29T10:00:00Z: allow crm.lookup by lookup-for-tickets; adds label pii`. */
+function stepText(step: Step): string {
+  const { entry } = step;
+  const tool = entry.tool === null ? "(no tool)" : shownText(entry.tool);
+  const parts: string[] = [];
+  if (entry.event === "approval") parts.push(`approval of ${tool}: ${entry.approved === true ? "taken" : "refused by the engine"}`);
+  else if (entry.event === "revocation") parts.push(`revocation by an operator${step.reason !== undefined ? ` (${JSON.stringify(shownText(step.reason))})` : ""}: ${entry.outcome ?? "not made"}`);
+  else parts.push(`${entry.decision ?? "?"} ${tool}${entry.rules.length > 0 ? ` by ${entry.rules.join(", ")}` : step.reason !== undefined ? `: ${shownText(step.reason)}` : ""}${entry.approved === undefined ? "" : entry.approved ? ", approved" : ", approval refused by the engine"}`);
+  if (entry.labelsAdded.length > 0) parts.push(`adds ${entry.labelsAdded.length === 1 ? "label" : "labels"} ${entry.labelsAdded.slice(0, SHOWN_SOURCES).map((label) => shownText(label)).join(", ")}${entry.labelsAdded.length > SHOWN_SOURCES ? ` and ${entry.labelsAdded.length - SHOWN_SOURCES} more` : ""}`);
+  // (A revocation line's outcome says whether it revoked the session.)
+  if (entry.revoked !== undefined && entry.event === undefined) {
+    const reason = entry.revoked.reasons[0];
+    parts.push(`revokes the session${entry.revoked.by === "rules" ? ` (${entry.revoked.rules.join(", ")})` : ""}${reason !== undefined ? `: ${shownText(reason)}` : ""}`);
+  }
+  return `line ${entry.line}${entry.time !== null ? `, ${shownText(entry.time)}` : ""}: ${parts.join("; ")}`;
+}
+
+function count(n: number, noun: string): string {
+  return `${n.toLocaleString("en-US")} ${noun}${n === 1 ? "" : "s"}`;
+}
