@@ -103,7 +103,8 @@ export function evalVerb(io: Io, paths: string[], options: EvalOptions): ExitCod
   };
   const last = requests[requests.length - 1];
   // What each earlier line of the explained request's session changed, shown before its decision.
-  const timeline = new SessionTimeline(engine, (last as { session?: unknown } | null)?.session);
+  const tools = loaded.policy.schema.tools;
+  const timeline = new SessionTimeline(engine, (last as { session?: unknown } | null)?.session, (tool) => (Object.hasOwn(tools, tool) ? tools[tool]!.returns : []));
   requests.slice(0, -1).forEach((request, index) => {
     const session = (request as { session?: unknown } | null)?.session;
     const stepped = timeline.step(request, lines[index]!);
@@ -137,6 +138,7 @@ export function evalVerb(io: Io, paths: string[], options: EvalOptions): ExitCod
   if (historyNotes > MAX_HISTORY_NOTES) note(`and ${(historyNotes - MAX_HISTORY_NOTES).toLocaleString("en-US")} more history lines differ from the log or the engine took their approval or revocation otherwise (the first ${MAX_HISTORY_NOTES} are noted)`);
   const explained = explain(engine, last);
   const decision = engine.decide(last);
+  timeline.decided(lines[lines.length - 1]!);
   // The lines that explain the session values the deciding clauses read (the timeline keeps the state before `last`).
   const explanation = timeline.withProvenance(explained, decision.rules, last);
   notesOnLast(last, decision, { place: placeOf(requests.length - 1), earlier: requests.length - 1, line: lines[lines.length - 1]! }, { sessionsGiven, revokedInReplay }, note);
@@ -144,7 +146,7 @@ export function evalVerb(io: Io, paths: string[], options: EvalOptions): ExitCod
   const undeclared = engine.undeclaredFields(last);
   // `policy`: the policy set that decided, for a decision kept as evidence; `excluded`: what --exclude left out of it.
   // `history`: the session's earlier lines, only when the input had earlier lines (a single request's document is as it was).
-  const history = timeline.hasHistory ? { history: timeline.entries() } : {};
+  const history = timeline.hasHistory ? timeline.json() : {};
   if (options.json) io.out(JSON.stringify({ ...decision, explanation: explanationForPeople(explanation), undeclaredFields: undeclared, policy: loaded.identity(), excluded: excludedJson(loaded.excluded), ...history }, null, 2) + "\n");
   else {
     if (timeline.hasHistory) io.out(timeline.render() + "\n");
@@ -224,7 +226,8 @@ A request is one JSON object, as the enforcement point sends it (language.md sec
   echo '{"session": "s1", "tool": "kb.search", …}' | policyc eval policies/ -r -
 With JSON Lines, the decision is preceded by the history of the last request's session (its
 last 20 earlier lines, with the labels each added and any revocation or approval), and the
-session values the deciding clauses read name the lines behind them; --json adds \`history\`.`;
+session values the deciding clauses read name the lines behind them; --json adds \`history\`
+(the last 1,000 lines) and \`provenance\` next to those values (docs/cli.md).`;
 
 export function registerEval(program: Command, io: Io, finish: (code: ExitCode) => void): void {
   const command = program

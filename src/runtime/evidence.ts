@@ -81,11 +81,13 @@ export interface ComparedOperand {
 
 /**
  * Where a session value came from in the history `policyc eval` replayed: in words
- * (`pii from crm.lookup at line 1`) and the input line numbers it names.
+ * (`pii returned by crm.lookup at line 1`) and the input line numbers it names.
  */
 export interface Provenance {
   readonly text: string;
+  /** The first 20 of them (`--json` stays small for a long session); `linesOmitted` counts the rest. */
   readonly lines: readonly number[];
+  readonly linesOmitted?: number;
 }
 
 /**

@@ -6,6 +6,7 @@ import type { Explanation } from "../runtime/explain.js";
 import { globMatch } from "../runtime/glob.js";
 import type { ClauseTrace } from "../runtime/interpret.js";
 import { parseTime } from "../runtime/schema.js";
+import { MAX_SESSION_ID_LENGTH } from "../runtime/session.js";
 import { parseDuration } from "../syntax/literals.js";
 import { sessionLabel, shownText } from "./shortRequest.js";
 
@@ -39,6 +40,10 @@ export interface HistoryEntry {
   readonly approved?: boolean;
   /** A revocation line: what `Engine.revoke` returned. */
   readonly outcome?: RevokeResult["outcome"];
+  /** The first line of a new run of the session (the earlier state expired, or its revocation was forgotten); absent otherwise. */
+  readonly startsRun?: true;
+  /** A decision no rule made: its reason (the session expired, was revoked by an operator); a revocation line: its `reason`. */
+  readonly reason?: string;
 }
 
 /** What the timeline keeps of a line beyond its `HistoryEntry`, for provenance. */
@@ -50,14 +55,24 @@ interface Step {
   readonly run: number;
   /** A call that went ahead (allowed, or approved): what `session.called` and `session.tools` see. */
   readonly wentAhead: boolean;
-  /** A no-rule decision's reason, for people (the session was revoked, a request the engine refused); a revocation line's `reason`. */
-  readonly reason: string | undefined;
+  /** The first line of a new run: why the session started over, in words. */
+  readonly startsOver: string | undefined;
+}
+
+/** Where a label `session.labels` gained came from: the line's `context.labels`, its tool's `returns`, or both. */
+interface LabelSource {
+  readonly step: Step;
+  readonly inContext: boolean;
+  readonly returned: boolean;
 }
 
 /** The lines of the session the history shows at most (the latest), then how many were left out. */
 export const SHOWN_HISTORY_LINES = 20;
 /** The labels or lines one provenance names at most. */
 const SHOWN_SOURCES = 10;
+/** `--json`: the history entries given at most (the latest), and the line numbers one provenance's `lines` gives (the first): a 200,000-line session is no 40 MB document. */
+export const JSON_HISTORY_ENTRIES = 1_000;
+export const JSON_PROVENANCE_LINES = 20;
 
 /**
  * The earlier lines of one session, recorded as the replay goes (`step` around each line), and
@@ -69,15 +84,24 @@ export class SessionTimeline {
   private run = 0;
   private firstSeen: string | null | undefined = undefined;
   /** Per label (and per tool allowed) in the current run: the step that first brought it. */
-  private readonly labelFrom = new Map<string, Step>();
+  private readonly labelFrom = new Map<string, LabelSource>();
   private readonly toolFrom = new Map<string, Step>();
   /** The session after its latest line: its state as the request explained finds it (deciding that request changes the engine's). */
   private latest: SessionSummary | undefined;
+  /** The session id tracked: the explained request's, when the engine takes it as one (else none is, and there is no history). */
+  private readonly tracked: string | undefined;
+  /** Why the request explained starts the session over (its decision saw none of the earlier lines' state); undefined when it does not. */
+  private lastStartsOver: { readonly line: number; readonly words: string } | undefined;
 
+  /** `returnsOf`: the labels a tool's declaration says it returns. */
   constructor(
     private readonly engine: Engine,
     private readonly session: unknown,
-  ) {}
+    private readonly returnsOf: (tool: string) => readonly string[],
+  ) {
+    // As `Engine.session` takes ids (it throws on others): the engine refuses any other, and keeps no session for it.
+    this.tracked = typeof session === "string" && session !== "" && session.length <= MAX_SESSION_ID_LENGTH ? session : undefined;
+  }
 
   /**
    * Before line `line` (`request`) is replayed: returns what to call after it, with its decision
@@ -86,23 +110,29 @@ export class SessionTimeline {
    */
   step(request: unknown, line: number): (decision: Decision | undefined, approved: boolean | undefined, revocation: RevokeResult | undefined) => void {
     const fields = (typeof request === "object" && request !== null ? request : {}) as Record<string, unknown>;
-    if (typeof this.session !== "string" || fields["session"] !== this.session) {
+    if (this.tracked === undefined) return () => undefined;
+    if (fields["session"] !== this.tracked) {
       this.otherLines++;
       return () => undefined;
     }
-    const session = this.session;
-    const before = this.engine.session(session);
+    const session = this.tracked;
     return (decision, approved, revocation) => {
+      // Only this session's lines change its state: its snapshot after the line before is its state before this one
+      // (but for the clock, whose expiry shows as a new run below): one snapshot a line, none for other sessions' lines.
+      let before = this.latest;
       const after = this.engine.session(session);
+      const startsOver = this.startsOver(after);
       this.latest = after;
-      if (after !== undefined && after.firstSeen !== null && after.firstSeen !== this.firstSeen) {
-        // A new run of the session (its first attempt, or the first after it expired): its state starts empty.
+      if (startsOver !== null) {
+        // A new run of the session (its first attempt, or the first after it expired or its revocation was forgotten): its state starts empty.
+        before = undefined;
         this.run++;
-        this.firstSeen = after.firstSeen;
+        this.firstSeen = after!.firstSeen;
         this.labelFrom.clear();
         this.toolFrom.clear();
       }
       const event = fields["event"] === "approval" || fields["event"] === "revocation" ? fields["event"] : undefined;
+      const reason = event === "revocation" ? (typeof fields["reason"] === "string" ? fields["reason"] : undefined) : decision !== undefined && decision.rules.length === 0 ? decision.reasons[0] : undefined;
       const entry: HistoryEntry = {
         line,
         time: typeof fields["time"] === "string" ? fields["time"] : null,
@@ -114,28 +144,57 @@ export class SessionTimeline {
         ...(event !== undefined ? { event } : {}),
         ...(approved !== undefined ? { approved } : {}),
         ...(revocation !== undefined ? { outcome: revocation.outcome } : {}),
+        ...(startsOver !== null && startsOver !== undefined ? { startsRun: true as const } : {}),
+        ...(reason !== undefined ? { reason } : {}),
       };
       const step: Step = {
         entry,
         at: parseTime(fields["time"]),
         run: this.run,
         wentAhead: entry.tool !== null && (decision?.decision === "allow" || approved === true),
-        reason: event === "revocation" ? (typeof fields["reason"] === "string" ? fields["reason"] : undefined) : decision !== undefined && decision.rules.length === 0 ? decision.reasons[0] : undefined,
+        startsOver: startsOver ?? undefined,
       };
       this.steps.push(step);
-      for (const label of entry.labelsAdded) this.labelFrom.set(label, step);
+      const context = (fields["context"] as { labels?: unknown } | null | undefined)?.labels;
+      const returns = entry.tool !== null ? this.returnsOf(entry.tool) : [];
+      for (const label of entry.labelsAdded) this.labelFrom.set(label, { step, inContext: Array.isArray(context) && context.includes(label), returned: returns.includes(label) });
       if (step.wentAhead && !this.toolFrom.has(entry.tool!)) this.toolFrom.set(entry.tool!, step);
     };
   }
 
-  /** Whether the input had lines before the request explained. */
+  /**
+   * Whether snapshot `after` (of a line of the session, or of the request explained once
+   * decided) begins a new run: null when not; undefined for its first run; else why the earlier
+   * run's state is gone (docs/language.md section 8: a session's state expires, a revoked
+   * session's record is forgotten).
+   */
+  private startsOver(after: SessionSummary | undefined): string | undefined | null {
+    if (after === undefined || after.firstSeen === null || after.firstSeen === this.firstSeen) return null;
+    if (this.firstSeen === undefined) return undefined;
+    return this.latest?.revoked != null ? "the earlier revocation was forgotten" : "the earlier state expired";
+  }
+
+  /**
+   * After the request explained (line `line`) is decided: whether it started the session over,
+   * so that no line before it explains the state its rules saw (none is then named).
+   */
+  decided(line: number): void {
+    if (this.tracked === undefined || this.steps.length === 0) return;
+    const after = this.engine.session(this.tracked);
+    const startsOver = this.startsOver(after);
+    if (startsOver === null) return;
+    this.lastStartsOver = { line, words: startsOver ?? "the earlier lines left it no state" };
+  }
+
+  /** Whether the input had lines before the request explained (none when its session id is one the engine refuses). */
   get hasHistory(): boolean {
     return this.steps.length + this.otherLines > 0;
   }
 
-  /** The session's earlier lines, for `--json`. */
-  entries(): HistoryEntry[] {
-    return this.steps.map((step) => step.entry);
+  /** The session's earlier lines, for `--json`: the latest JSON_HISTORY_ENTRIES, and how many more there were. */
+  json(): { history: HistoryEntry[]; historyOmitted?: number } {
+    const shown = this.steps.slice(-JSON_HISTORY_ENTRIES).map((step) => step.entry);
+    return { history: shown, ...(this.steps.length > shown.length ? { historyOmitted: this.steps.length - shown.length } : {}) };
   }
 
   /** The history in words, for people: the session's latest SHOWN_HISTORY_LINES lines, one each. */
@@ -143,13 +202,17 @@ export class SessionTimeline {
     const label = sessionLabel(this.session);
     const name = label.startsWith("(") ? label : `session ${label}`;
     const others = this.otherLines === 0 ? "" : ` (and ${count(this.otherLines, "line")} of other sessions)`;
+    const restart = this.lastStartsOver === undefined ? [] : [`  session starts over at line ${this.lastStartsOver.line} (the request explained): ${this.lastStartsOver.words}`];
     if (this.steps.length === 0) return `history: no earlier line of ${printable(name)}${others}`;
     const shown = this.steps.slice(-SHOWN_HISTORY_LINES);
     const left = this.steps.length - shown.length;
     const lines = [`history of ${printable(name)}: ${count(this.steps.length, "earlier line")}${left > 0 ? `, the last ${shown.length} shown` : ""}${others}`];
     if (left > 0) lines.push(`  … ${count(left, "earlier line")} of the session not shown`);
-    for (const step of shown) lines.push(`  ${printable(stepText(step))}`);
-    return lines.join("\n");
+    for (const step of shown) {
+      if (step.startsOver !== undefined) lines.push(`  session starts over at line ${step.entry.line}: ${step.startsOver}`);
+      lines.push(`  ${printable(stepText(step))}`);
+    }
+    return [...lines, ...restart].join("\n");
   }
 
   /**
@@ -158,7 +221,8 @@ export class SessionTimeline {
    * (a bare `session.called(…)`), on the clause. `last`: the request explained.
    */
   withProvenance(explanation: Explanation, rules: readonly string[], last: unknown): Explanation {
-    if (this.steps.length === 0) return explanation;
+    // A request that started the session over saw none of the earlier lines' state: they explain nothing of it.
+    if (this.steps.length === 0 || this.lastStartsOver !== undefined) return explanation;
     const fields = (typeof last === "object" && last !== null ? last : {}) as Record<string, unknown>;
     const current = { tool: typeof fields["tool"] === "string" ? fields["tool"] : null, at: parseTime(fields["time"]) };
     const deciding = new Set(rules);
@@ -187,11 +251,18 @@ export class SessionTimeline {
    * when none do, or when what the timeline counts is not what the engine counted.
    */
   private provenanceOf(text: string, shown: string | undefined, current: { readonly tool: string | null; readonly at: number }): Provenance | undefined {
+    const found = this.uncappedProvenanceOf(text, shown, current);
+    if (found === undefined || found.lines.length <= JSON_PROVENANCE_LINES) return found;
+    return { ...found, lines: found.lines.slice(0, JSON_PROVENANCE_LINES), linesOmitted: found.lines.length - JSON_PROVENANCE_LINES };
+  }
+
+  private uncappedProvenanceOf(text: string, shown: string | undefined, current: { readonly tool: string | null; readonly at: number }): Provenance | undefined {
     const steps = this.steps.filter((step) => step.run === this.run);
     const attempts = steps.filter((step) => step.entry.decision !== null);
     const summary = this.latest;
-    if (text === "session.labels") return sources(summary?.labelNames ?? [], this.labelFrom, (label, step) => `${label} from ${step.entry.tool ?? "?"} at line ${step.entry.line}`);
-    if (text === "session.tools") return sources(summary?.tools ?? [], this.toolFrom, (tool, step) => `${tool} at line ${step.entry.line}`);
+    // Only for the value the rule saw: a shown list that is not the one the timeline holds gets no lines.
+    if (text === "session.labels") return agrees(shown, summary?.labelNames) ? sources(summary?.labelNames ?? [], this.labelFrom, labelSourceText) : undefined;
+    if (text === "session.tools") return agrees(shown, summary?.tools) ? sources(summary?.tools ?? [], new Map([...this.toolFrom].map(([tool, step]) => [tool, { step }])), (tool, { step }) => `${tool} at line ${step.entry.line}`) : undefined;
     if (text === "session.last") {
       const previous = attempts[attempts.length - 1];
       if (previous === undefined || (shown !== undefined && shown !== JSON.stringify(previous.entry.tool))) return undefined;
@@ -253,16 +324,39 @@ function callArguments(text: string): { pattern: string | undefined; within: num
   }
 }
 
+/** Whether the list the explanation shows (`shown`, JSON; undefined: not shown) holds the names the timeline's snapshot does. */
+function agrees(shown: string | undefined, names: readonly string[] | null | undefined): boolean {
+  if (shown === undefined) return true;
+  try {
+    const list: unknown = JSON.parse(shown);
+    const held = [...(names ?? [])].sort();
+    return Array.isArray(list) && list.length === held.length && [...(list as unknown[])].map(String).sort().every((name, i) => name === held[i]);
+  } catch {
+    // Shown in short (a long list): not checked, so not explained.
+    return false;
+  }
+}
+
+/** `pii returned by crm.lookup at line 1`, `pii in context.labels at line 1 (kb.search)`, or both. */
+function labelSourceText(label: string, { step, inContext, returned }: LabelSource): string {
+  const tool = step.entry.tool === null ? "?" : shownText(step.entry.tool);
+  const at = `at line ${step.entry.line}`;
+  if (returned && inContext) return `${label} returned by ${tool} and in context.labels ${at}`;
+  if (returned) return `${label} returned by ${tool} ${at}`;
+  if (inContext) return `${label} in context.labels ${at} (${tool})`;
+  return `${label} from ${tool} ${at}`;
+}
+
 /** Each of `names` with the step that brought it (those with none left out), at most SHOWN_SOURCES, then a count. */
-function sources(names: readonly string[], from: ReadonlyMap<string, Step>, say: (name: string, step: Step) => string): Provenance | undefined {
+function sources<T extends { readonly step: Step }>(names: readonly string[], from: ReadonlyMap<string, T>, say: (name: string, source: T) => string): Provenance | undefined {
   const found = names.flatMap((name) => {
-    const step = from.get(name);
-    return step === undefined ? [] : [{ name, step }];
+    const source = from.get(name);
+    return source === undefined ? [] : [{ name, step: source.step, source }];
   });
   if (found.length === 0) return undefined;
   // In the order the lines came (then by name): the session's story, read from the top.
   found.sort((a, b) => a.step.entry.line - b.step.entry.line || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const shown = found.slice(0, SHOWN_SOURCES).map(({ name, step }) => say(shownText(name), step));
+  const shown = found.slice(0, SHOWN_SOURCES).map(({ name, source }) => say(shownText(name), source));
   const more = found.length > SHOWN_SOURCES ? `, and ${found.length - SHOWN_SOURCES} more` : "";
   return { text: `${shown.join(", ")}${more}`, lines: [...new Set(found.map(({ step }) => step.entry.line))].sort((a, b) => a - b) };
 }
@@ -293,14 +387,15 @@ function stepText(step: Step): string {
   const { entry } = step;
   const tool = entry.tool === null ? "(no tool)" : shownText(entry.tool);
   const parts: string[] = [];
+  const reason = entry.reason;
   if (entry.event === "approval") parts.push(`approval of ${tool}: ${entry.approved === true ? "taken" : "refused by the engine"}`);
-  else if (entry.event === "revocation") parts.push(`revocation by an operator${step.reason !== undefined ? ` (${JSON.stringify(shownText(step.reason))})` : ""}: ${entry.outcome ?? "not made"}`);
-  else parts.push(`${entry.decision ?? "?"} ${tool}${entry.rules.length > 0 ? ` by ${entry.rules.join(", ")}` : step.reason !== undefined ? `: ${shownText(step.reason)}` : ""}${entry.approved === undefined ? "" : entry.approved ? ", approved" : ", approval refused by the engine"}`);
+  else if (entry.event === "revocation") parts.push(`revocation by an operator${reason !== undefined ? ` (${JSON.stringify(shownText(reason))})` : ""}: ${entry.outcome ?? "not made"}`);
+  else parts.push(`${entry.decision ?? "?"} ${tool}${entry.rules.length > 0 ? ` by ${entry.rules.join(", ")}` : reason !== undefined ? `: ${shownText(reason)}` : ""}${entry.approved === undefined ? "" : entry.approved ? ", approved" : ", approval refused by the engine"}`);
   if (entry.labelsAdded.length > 0) parts.push(`adds ${entry.labelsAdded.length === 1 ? "label" : "labels"} ${entry.labelsAdded.slice(0, SHOWN_SOURCES).map((label) => shownText(label)).join(", ")}${entry.labelsAdded.length > SHOWN_SOURCES ? ` and ${entry.labelsAdded.length - SHOWN_SOURCES} more` : ""}`);
   // (A revocation line's outcome says whether it revoked the session.)
   if (entry.revoked !== undefined && entry.event === undefined) {
-    const reason = entry.revoked.reasons[0];
-    parts.push(`revokes the session${entry.revoked.by === "rules" ? ` (${entry.revoked.rules.join(", ")})` : ""}${reason !== undefined ? `: ${shownText(reason)}` : ""}`);
+    const why = entry.revoked.reasons[0];
+    parts.push(`revokes the session${entry.revoked.by === "rules" ? ` (${entry.revoked.rules.join(", ")})` : ""}${why !== undefined ? `: ${shownText(why)}` : ""}`);
   }
   return `line ${entry.line}${entry.time !== null ? `, ${shownText(entry.time)}` : ""}: ${parts.join("; ")}`;
 }

@@ -170,7 +170,7 @@ describe("policyc eval", () => {
         "deny email.send (session s1)",
         `  by pii-stays-inside (deny, ${at("pii-stays-inside")})`,
         "    reason: customer data may not be emailed outside acme.com",
-        '    `session.labels contains pii` was true (session.labels is ["pii"]: pii from crm.lookup at line 1)',
+        '    `session.labels contains pii` was true (session.labels is ["pii"]: pii returned by crm.lookup at line 1)',
         '    `any(r in args.to: not (r like "*@acme.com"))` was true for args.to[1] = "eve@evil.example"',
         "  also considered:",
         '    support/2 (allow) matched: `agent.team == "support"` was true',
@@ -324,7 +324,7 @@ describe("policyc eval", () => {
       {
         text: "session.labels contains pii",
         value: true,
-        evidence: [{ kind: "membership", text: "session.labels contains pii", operator: "contains", value: true, left: { text: "session.labels", shown: '["pii"]', constant: false, provenance: { text: "pii from crm.lookup at line 1", lines: [1] } }, right: { text: "pii", shown: '"pii"', constant: true } }],
+        evidence: [{ kind: "membership", text: "session.labels contains pii", operator: "contains", value: true, left: { text: "session.labels", shown: '["pii"]', constant: false, provenance: { text: "pii returned by crm.lookup at line 1", lines: [1] } }, right: { text: "pii", shown: '"pii"', constant: true } }],
       },
       {
         text: 'any(r in args.to: not (r like "*@acme.com"))',
@@ -645,7 +645,7 @@ describe("policyc eval", () => {
         "  line 1: allow crm.lookup by lookup; adds label pii",
         "deny mail.send (session s)",
         "  by labels (deny, tests.policy:8:19)",
-        '    `session.labels contains pii` was true (session.labels is ["pii"]: pii from crm.lookup at line 1)',
+        '    `session.labels contains pii` was true (session.labels is ["pii"]: pii returned by crm.lookup at line 1)',
         "  by blocked (deny, tests.policy:9:20)",
         '    `args.to containsAny ["eve@evil.example", "mallory@evil.example"]` was true for args.to[1] = "eve@evil.example"',
         "  by secrets (deny, tests.policy:12:20)",

@@ -105,7 +105,7 @@ describe("policyc eval: the session's history", () => {
     const result = await evaluate([...SUPPORT, "-r", "taint.jsonl"]);
     expect(result.code).toBe(0);
     expectGolden("eval-history-taint", runText(result));
-    expect(result.stdout).toContain("(session.labels is [\"pii\"]: pii from crm.lookup at line 1)");
+    expect(result.stdout).toContain("(session.labels is [\"pii\"]: pii returned by crm.lookup at line 1)");
     expect(result.stdout).toMatch(/^history of session s1: 3 earlier lines \(and 1 line of other sessions\)\n/);
   });
 
@@ -141,9 +141,9 @@ describe("policyc eval: the session's history", () => {
       { line: 4, time: "2026-11-29T10:00:02.000Z", tool: "email.send", decision: "allow", rules: ["support/2"], labelsAdded: [] },
     ]);
     const leak = document.explanation.rules.find((rule) => rule.id === "pii-stays-inside")!;
-    expect(leak.clauses[0]!.evidence![0]!.left).toEqual({ text: "session.labels", shown: '["pii"]', constant: false, provenance: { text: "pii from crm.lookup at line 1", lines: [1] } });
+    expect(leak.clauses[0]!.evidence![0]!.left).toEqual({ text: "session.labels", shown: '["pii"]', constant: false, provenance: { text: "pii returned by crm.lookup at line 1", lines: [1] } });
     const revoked = JSON.parse((await evaluate([...SUPPORT, "-r", "operator.jsonl", "--json"])).stdout) as { history: unknown[] };
-    expect(revoked.history[1]).toEqual({ line: 2, time: "2026-11-29T10:00:01.000Z", tool: null, decision: null, rules: [], labelsAdded: [], revoked: { by: "operator", rules: [], reasons: ['revoked by an operator: "INC-2: exfiltration suspected"'] }, event: "revocation", outcome: "revoked" });
+    expect(revoked.history[1]).toEqual({ line: 2, time: "2026-11-29T10:00:01.000Z", tool: null, decision: null, rules: [], labelsAdded: [], revoked: { by: "operator", rules: [], reasons: ['revoked by an operator: "INC-2: exfiltration suspected"'] }, event: "revocation", outcome: "revoked", reason: "INC-2: exfiltration suspected" });
   });
 
   it("names the lines behind session.called, session.last, session.count, session.denials and session.tools", async () => {
@@ -171,6 +171,74 @@ describe("policyc eval: the session's history", () => {
     write("loop.jsonl", jsonl([...[0, 1, 2, 3].map((i) => call("kb.search", i * 1000, { session: "s5" })), call("kb.search", 4000, { session: "s5" })]));
     const loop = await evaluate([...SUPPORT, "-r", "loop.jsonl"]);
     expect(loop.stdout).toContain("`session.repeats >= 4` was true (4 >= 4; session.repeats: the same call at lines 1, 2, 3 and 4)");
+  });
+
+  it("a session that starts over: a row says so, and no provenance names a line of the earlier run", async () => {
+    const CLEAN = ["policy c {", '  @name("base") allow *', '  @name("clean") deny kb.search when not (session.labels contains public)', "}", ""].join("\n");
+    write("clean.policy", CLEAN);
+    const DAY = 86_400_000;
+    // The explained request starts a new run: its state is empty, so pii from line 1 explains nothing.
+    write("over-last.jsonl", jsonl([call("crm.lookup", 0, { session: "s6" }), call("kb.search", 3 * DAY, { session: "s6" })]));
+    const last = await evaluate(["decls.policy", "clean.policy", "-r", "over-last.jsonl", "--session-idle", "10m"]);
+    expect(last.code).toBe(0);
+    expect(last.stdout).toContain("(session.labels is [])");
+    expect(last.stdout).not.toContain("at line 1)");
+    expect(last.stdout).toContain("  session starts over at line 2 (the request explained): the earlier state expired\n");
+    // A restart between earlier lines: the row before line 3, `startsRun` in --json.
+    write("over-mid.jsonl", jsonl([call("crm.lookup", 0, { session: "s6" }), call("kb.search", 2 * 3_600_000, { session: "s6" }), call("kb.search", 3 * DAY, { session: "s6" }), call("kb.search", 3 * DAY + 1000, { session: "s6" })]));
+    const mid = await evaluate(["decls.policy", "clean.policy", "-r", "over-mid.jsonl"]);
+    expect(mid.stdout).toMatch(/deny kb\.search: the session has expired[^\n]*\n {2}session starts over at line 3: the earlier state expired\n {2}line 3, /);
+    expect(mid.stdout).toContain("(session.labels is [])");
+    const json = JSON.parse((await evaluate(["decls.policy", "clean.policy", "-r", "over-mid.jsonl", "--json"])).stdout) as { history: { line: number; startsRun?: boolean; reason?: string }[] };
+    expect(json.history.map((entry) => entry.startsRun ?? false)).toEqual([false, false, true]);
+    expect(json.history[1]!.reason).toBe("the session has expired: start a new session");
+    // A revocation forgotten (revokedSessionMs) before the request: said so.
+    write("over-revoked.jsonl", jsonl([call("crm.lookup", 0, { session: "s7" }), { event: "revocation", time: "2026-11-29T10:00:01.000Z", session: "s7", reason: "INC-3" }, call("kb.search", 3 * DAY, { session: "s7" })]));
+    const revoked = await evaluate(["decls.policy", "clean.policy", "-r", "over-revoked.jsonl", "--revoked-session", "1d"]);
+    expect(revoked.stdout).toContain("  session starts over at line 3 (the request explained): the earlier revocation was forgotten\n");
+    expect(revoked.stdout).not.toContain("at line 1)");
+  });
+
+  it("a session id the engine refuses (empty, over 1,024 characters): the invalid-request denial, no history, text and --json", async () => {
+    for (const id of ["", "x".repeat(1025)]) {
+      write("invalid.jsonl", jsonl([call("crm.lookup", 0, { session: id }), call("kb.search", 1000, { session: id })]));
+      const text = await evaluate([...SUPPORT, "-r", "invalid.jsonl"]);
+      expect(text.code).toBe(0);
+      expect(text.stderr).not.toContain("internal error");
+      expect(text.stdout).toMatch(/^deny/);
+      expect(text.stdout).not.toContain("history");
+      const json = await evaluate([...SUPPORT, "-r", "invalid.jsonl", "--json"]);
+      expect(json.code).toBe(0);
+      const document = JSON.parse(json.stdout) as { decision: string; history?: unknown };
+      expect(document.decision).toBe("deny");
+      expect(document.history).toBeUndefined();
+    }
+  });
+
+  it("labels from context.labels are told apart from those the tool returns", async () => {
+    write("ctx.jsonl", jsonl([call("kb.search", 0, { session: "s8", context: { labels: ["pii"], env: "prod" } }), call("email.send", 1000, { session: "s8", args: LEAK })]));
+    const context = await evaluate([...SUPPORT, "-r", "ctx.jsonl"]);
+    expect(context.stdout).toContain("(session.labels is [\"pii\"]: pii in context.labels at line 1 (kb.search))");
+    const returned = await evaluate([...SUPPORT, "-r", "taint.jsonl"]);
+    expect(returned.stdout).toContain("(session.labels is [\"pii\"]: pii returned by crm.lookup at line 1)");
+    write("both.jsonl", jsonl([call("crm.lookup", 0, { session: "s8", context: { labels: ["pii"], env: "prod" } }), call("email.send", 1000, { session: "s8", args: LEAK })]));
+    const both = await evaluate([...SUPPORT, "-r", "both.jsonl"]);
+    expect(both.stdout).toContain("(session.labels is [\"pii\"]: pii returned by crm.lookup and in context.labels at line 1)");
+  });
+
+  it("--json caps the history at its last 1,000 lines and a provenance's lines at 20, with how many were left out", async () => {
+    // 1,005 searches 3 s apart (20 a minute: under the rate rule), then one more.
+    write("many.jsonl", jsonl(Array.from({ length: 1006 }, (_, i) => call("kb.search", i * 3000, { session: "s9", args: { query: `q${i}` } }))));
+    const many = JSON.parse((await evaluate([...SUPPORT, "-r", "many.jsonl", "--json"])).stdout) as { history: { line: number }[]; historyOmitted?: number };
+    expect(many.history).toHaveLength(1000);
+    expect(many.history[0]!.line).toBe(6);
+    expect(many.historyOmitted).toBe(5);
+    // 30 searches within a minute, then the 31st: the rate rule's count names 30 lines, 20 of them in `lines`.
+    write("rate.jsonl", jsonl(Array.from({ length: 31 }, (_, i) => call("kb.search", i * 100, { session: "s10", args: { query: `q${i}` } }))));
+    const rate = JSON.parse((await evaluate([...SUPPORT, "-r", "rate.jsonl", "--json"])).stdout) as { explanation: { rules: { id: string; clauses: { evidence?: { left: { provenance?: { lines: number[]; linesOmitted?: number } } }[] }[] }[] } };
+    const provenance = rate.explanation.rules.find((rule) => rule.id === "rate")!.clauses[0]!.evidence![0]!.left.provenance!;
+    expect(provenance.lines).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(provenance.linesOmitted).toBe(10);
   });
 
   it("bad input keeps its errors, with the line at fault", async () => {

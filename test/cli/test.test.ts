@@ -1722,7 +1722,7 @@ describe("policyc test: approval lines (`\"event\": \"approval\"`)", () => {
     expect([approvedFirst.code, decisionLine(approvedFirst.stdout)]).toEqual([0, "deny email.send (session s1)"]);
     // The history says the approval line brought the label the deny reads.
     expect(approvedFirst.stdout).toContain("  line 4, 2026-01-05T09:05:00Z: approval of crm.lookup: taken; adds label pii\n");
-    expect(approvedFirst.stdout).toContain("(session.labels is [\"pii\"]: pii from crm.lookup at line 4)");
+    expect(approvedFirst.stdout).toContain("(session.labels is [\"pii\"]: pii returned by crm.lookup at line 4)");
     const withoutApproval = await cli(["eval", POLICY, "--request", "-"], { stdin: [...recording.slice(0, 3), mail].map(request).join("\n") });
     expect(decisionLine(withoutApproval.stdout)).toBe("allow email.send (session s1)");
     const endsWithApproval = await cli(["eval", POLICY, "--request", "-"], { stdin: recording.slice(0, 4).map(request).join("\n") });
