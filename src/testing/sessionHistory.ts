@@ -6,7 +6,7 @@ import type { Explanation } from "../runtime/explain.js";
 import { globMatch } from "../runtime/glob.js";
 import type { ClauseTrace } from "../runtime/interpret.js";
 import { parseTime } from "../runtime/schema.js";
-import { MAX_SESSION_ID_LENGTH } from "../runtime/session.js";
+import { isSessionId } from "./readRecording.js";
 import { parseDuration } from "../syntax/literals.js";
 import { sessionLabel, shownText } from "./shortRequest.js";
 
@@ -81,6 +81,8 @@ export const JSON_PROVENANCE_LINES = 20;
 export class SessionTimeline {
   private readonly steps: Step[] = [];
   private otherLines = 0;
+  /** Lines whose `session` is no id the engine takes (none, empty, too long, not a string): they belong to no session. */
+  private sessionlessLines = 0;
   private run = 0;
   private firstSeen: string | null | undefined = undefined;
   /** Per label (and per tool allowed) in the current run: the step that first brought it. */
@@ -100,7 +102,7 @@ export class SessionTimeline {
     private readonly returnsOf: (tool: string) => readonly string[],
   ) {
     // As `Engine.session` takes ids (it throws on others): the engine refuses any other, and keeps no session for it.
-    this.tracked = typeof session === "string" && session !== "" && session.length <= MAX_SESSION_ID_LENGTH ? session : undefined;
+    this.tracked = isSessionId(session) ? session : undefined;
   }
 
   /**
@@ -112,7 +114,8 @@ export class SessionTimeline {
     const fields = (typeof request === "object" && request !== null ? request : {}) as Record<string, unknown>;
     if (this.tracked === undefined) return () => undefined;
     if (fields["session"] !== this.tracked) {
-      this.otherLines++;
+      if (isSessionId(fields["session"])) this.otherLines++;
+      else this.sessionlessLines++;
       return () => undefined;
     }
     const session = this.tracked;
@@ -188,7 +191,7 @@ export class SessionTimeline {
 
   /** Whether the input had lines before the request explained (none when its session id is one the engine refuses). */
   get hasHistory(): boolean {
-    return this.steps.length + this.otherLines > 0;
+    return this.steps.length + this.otherLines + this.sessionlessLines > 0;
   }
 
   /** The session's earlier lines, for `--json`: the latest JSON_HISTORY_ENTRIES, and how many more there were. */
@@ -201,7 +204,8 @@ export class SessionTimeline {
   render(): string {
     const label = sessionLabel(this.session);
     const name = label.startsWith("(") ? label : `session ${label}`;
-    const others = this.otherLines === 0 ? "" : ` (and ${count(this.otherLines, "line")} of other sessions)`;
+    const counted = [...(this.otherLines > 0 ? [`${count(this.otherLines, "line")} of other sessions`] : []), ...(this.sessionlessLines > 0 ? [`${count(this.sessionlessLines, "line")} without a session`] : [])];
+    const others = counted.length === 0 ? "" : ` (and ${counted.join(", ")})`;
     const restart = this.lastStartsOver === undefined ? [] : [`  session starts over at line ${this.lastStartsOver.line} (the request explained): ${this.lastStartsOver.words}`];
     if (this.steps.length === 0) return `history: no earlier line of ${printable(name)}${others}`;
     const shown = this.steps.slice(-SHOWN_HISTORY_LINES);

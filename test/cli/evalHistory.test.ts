@@ -199,6 +199,13 @@ describe("policyc eval: the session's history", () => {
     expect(revoked.stdout).not.toContain("at line 1)");
   });
 
+  it("lines without a session are counted apart from other sessions' lines", async () => {
+    const { session: _, ...sessionless } = call("kb.search", 500);
+    write("nosession.jsonl", jsonl([call("kb.search", 0, { session: "other" }), sessionless, call("crm.lookup", 1000, { session: "s1" })]));
+    const result = await evaluate([...SUPPORT, "-r", "nosession.jsonl"]);
+    expect(result.stdout).toMatch(/^history: no earlier line of session s1 \(and 1 line of other sessions, 1 line without a session\)\n/);
+  });
+
   it("a session id the engine refuses (empty, over 1,024 characters): the invalid-request denial, no history, text and --json", async () => {
     for (const id of ["", "x".repeat(1025)]) {
       write("invalid.jsonl", jsonl([call("crm.lookup", 0, { session: id }), call("kb.search", 1000, { session: id })]));
@@ -224,6 +231,12 @@ describe("policyc eval: the session's history", () => {
     write("both.jsonl", jsonl([call("crm.lookup", 0, { session: "s8", context: { labels: ["pii"], env: "prod" } }), call("email.send", 1000, { session: "s8", args: LEAK })]));
     const both = await evaluate([...SUPPORT, "-r", "both.jsonl"]);
     expect(both.stdout).toContain("(session.labels is [\"pii\"]: pii returned by crm.lookup and in context.labels at line 1)");
+    // An approval line: the approved call's context.labels.
+    const external = { session: "s8", intent: "research", context: { labels: ["pii"], env: "prod", destination: { zone: "external", host: "example.org" } } };
+    write("approved.jsonl", jsonl([call("http.get", 0, external), { event: "approval", ...call("http.get", 1000, external), approved: true }, call("email.send", 2000, { session: "s8", intent: "research", args: LEAK })]));
+    const approved = await evaluate([...SUPPORT, "-r", "approved.jsonl"]);
+    expect(approved.stdout).toContain("  line 2, 2026-11-29T10:00:01.000Z: approval of http.get: taken; adds label pii\n");
+    expect(approved.stdout).toContain("(session.labels is [\"pii\"]: pii in context.labels at line 2 (http.get))");
   });
 
   it("--json caps the history at its last 1,000 lines and a provenance's lines at 20, with how many were left out", async () => {
