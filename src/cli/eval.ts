@@ -22,6 +22,8 @@ import { printable } from "../diagnostics/printable.js";
 import { wrongSlotOfText } from "./wrongSlot.js";
 import { renderInputError } from "../diagnostics/render.js";
 import { INPUT_CODES, type InputCode } from "../testing/inputCodes.js";
+import { SessionTimeline } from "../testing/sessionHistory.js";
+import type { RevokeResult } from "../runtime/engine.js";
 
 /** `eval` replays a JSON Lines history on one engine: the engine options of `test`, no `--jobs`. */
 export interface EvalOptions extends Omit<ReplayFlags, "jobs">, ExcludeOption {
@@ -99,23 +101,33 @@ export function evalVerb(io: Io, paths: string[], options: EvalOptions): ExitCod
   const historyNote = (text: string): void => {
     if (historyNotes++ < MAX_HISTORY_NOTES) note(text);
   };
+  const last = requests[requests.length - 1];
+  // What each earlier line of the explained request's session changed, shown before its decision.
+  const tools = loaded.policy.schema.tools;
+  const timeline = new SessionTimeline(engine, (last as { session?: unknown } | null)?.session, (tool) => (Object.hasOwn(tools, tool) ? tools[tool]!.returns : []));
   requests.slice(0, -1).forEach((request, index) => {
     const session = (request as { session?: unknown } | null)?.session;
+    const stepped = timeline.step(request, lines[index]!);
+    let approved: boolean | undefined;
+    let revocation: RevokeResult | undefined;
     const decision = replayRecorded(
       engine,
       request,
       (approval) => {
+        approved = approval.accepted;
         if (approval.accepted === approval.recorded) return;
         const said = approval.recorded ? `the history says it went ahead ("approved": true), but the engine refused it: ${approval.refusal ?? "no reason given"}` : `the history says it was refused ("approved": false), but the engine accepted it`;
         historyNote(`${placeOf(index)}, an approval: ${said}`);
       },
-      (revocation) => {
-        if (revocation.revoked) revokedInReplay.add(session);
+      (result) => {
+        revocation = result;
+        if (result.revoked) revokedInReplay.add(session);
         const recorded = (request as { outcome?: unknown }).outcome;
-        if (recorded === undefined || recorded === revocation.outcome) return;
-        historyNote(`${placeOf(index)}, a revocation: the history says engine.revoke returned "${recorded as string}", the engine returned "${revocation.outcome}"${revocation.refusal !== null ? `: ${revocation.refusal}` : ""}`);
+        if (recorded === undefined || recorded === result.outcome) return;
+        historyNote(`${placeOf(index)}, a revocation: the history says engine.revoke returned "${recorded as string}", the engine returned "${result.outcome}"${result.refusal !== null ? `: ${result.refusal}` : ""}`);
       },
     );
+    stepped(decision, approved, revocation);
     sessionsGiven.add(session);
     if (decision === undefined) return;
     if (decision.revoked) revokedInReplay.add(session);
@@ -124,15 +136,20 @@ export function evalVerb(io: Io, paths: string[], options: EvalOptions): ExitCod
     if (differs !== undefined) historyNote(`${placeOf(index)}: ${differs}`);
   });
   if (historyNotes > MAX_HISTORY_NOTES) note(`and ${(historyNotes - MAX_HISTORY_NOTES).toLocaleString("en-US")} more history lines differ from the log or the engine took their approval or revocation otherwise (the first ${MAX_HISTORY_NOTES} are noted)`);
-  const last = requests[requests.length - 1];
-  const explanation = explain(engine, last);
+  const explained = explain(engine, last);
   const decision = engine.decide(last);
+  timeline.decided(lines[lines.length - 1]!);
+  // The lines that explain the session values the deciding clauses read (the timeline keeps the state before `last`).
+  const explanation = timeline.withProvenance(explained, decision.rules, last);
   notesOnLast(last, decision, { place: placeOf(requests.length - 1), earlier: requests.length - 1, line: lines[lines.length - 1]! }, { sessionsGiven, revokedInReplay }, note);
   // Names only (values may be secret): what no rule saw, which may be why the decision surprises.
   const undeclared = engine.undeclaredFields(last);
   // `policy`: the policy set that decided, for a decision kept as evidence; `excluded`: what --exclude left out of it.
-  if (options.json) io.out(JSON.stringify({ ...decision, explanation: explanationForPeople(explanation), undeclaredFields: undeclared, policy: loaded.identity(), excluded: excludedJson(loaded.excluded) }, null, 2) + "\n");
+  // `history`: the session's earlier lines, only when the input had earlier lines (a single request's document is as it was).
+  const history = timeline.hasHistory ? timeline.json() : {};
+  if (options.json) io.out(JSON.stringify({ ...decision, explanation: explanationForPeople(explanation), undeclaredFields: undeclared, policy: loaded.identity(), excluded: excludedJson(loaded.excluded), ...history }, null, 2) + "\n");
   else {
+    if (timeline.hasHistory) io.out(timeline.render() + "\n");
     // The request's own tool and session, shown as reports show them: a long one in short (a 20 KB id is no header).
     const label = typeof (last as { session?: unknown })?.session === "string" ? sessionLabel((last as { session: string }).session) : undefined;
     const session = label === undefined ? "" : label.startsWith("(") ? ` ${printable(label)}` : ` (session ${printable(label)})`;
@@ -173,7 +190,7 @@ function notesOnLast(last: unknown, decision: Decision, at: { readonly place: st
  * already spelled as the policy writes strings.
  */
 function explanationForPeople(explanation: Explanation): Explanation {
-  const operand = (side: ComparedOperand): ComparedOperand => ({ ...side, shown: printable(side.shown) });
+  const operand = (side: ComparedOperand): ComparedOperand => ({ ...side, shown: printable(side.shown), ...(side.provenance !== undefined ? { provenance: { ...side.provenance, text: printable(side.provenance.text) } } : {}) });
   const evidence = (piece: Evidence): Evidence => {
     if (piece.kind === "element") return { ...piece, shown: printable(piece.shown) };
     if (piece.kind === "term") return piece;
@@ -185,7 +202,12 @@ function explanationForPeople(explanation: Explanation): Explanation {
     note: explanation.note === null ? null : printable(explanation.note),
     rules: explanation.rules.map((rule) => ({
       ...rule,
-      clauses: rule.clauses.map((clause) => ({ ...clause, ...(clause.error !== undefined ? { error: printable(clause.error) } : {}), ...(clause.evidence ? { evidence: clause.evidence.map(evidence) } : {}) })),
+      clauses: rule.clauses.map((clause) => ({
+        ...clause,
+        ...(clause.error !== undefined ? { error: printable(clause.error) } : {}),
+        ...(clause.evidence ? { evidence: clause.evidence.map(evidence) } : {}),
+        ...(clause.provenance ? { provenance: clause.provenance.map((found) => ({ ...found, text: printable(found.text) })) } : {}),
+      })),
     })),
   };
 }
@@ -201,7 +223,11 @@ A request is one JSON object, as the enforcement point sends it (language.md sec
   {"session": "s1", "time": "2026-12-01T10:00:00Z", "tool": "kb.search", "intent": "support.reply",
    "agent": {"id": "bot", "team": "support", "attested": true}, "user": {"id": "u1"},
    "context": {"labels": []}, "args": {"query": "refunds"}}
-  echo '{"session": "s1", "tool": "kb.search", …}' | policyc eval policies/ -r -`;
+  echo '{"session": "s1", "tool": "kb.search", …}' | policyc eval policies/ -r -
+With JSON Lines, the decision is preceded by the history of the last request's session (its
+last 20 earlier lines, with the labels each added and any revocation or approval), and the
+session values the deciding clauses read name the lines behind them; --json adds \`history\`
+(the last 1,000 lines) and \`provenance\` next to those values (docs/cli.md).`;
 
 export function registerEval(program: Command, io: Io, finish: (code: ExitCode) => void): void {
   const command = program

@@ -72,6 +72,22 @@ export interface ComparedOperand {
    * (for `--json` readers: a longer one is read from the request at `text`).
    */
   readonly whole?: string;
+  /**
+   * For a session value (`session.labels`, `session.count(…)`, …): the lines of the history that
+   * explain it, as `policyc eval` finds them (testing/sessionHistory.ts). Never set by the engine.
+   */
+  readonly provenance?: Provenance;
+}
+
+/**
+ * Where a session value came from in the history `policyc eval` replayed: in words
+ * (`pii returned by crm.lookup at line 1`) and the input line numbers it names.
+ */
+export interface Provenance {
+  readonly text: string;
+  /** The first 20 of them (`--json` stays small for a long session); `linesOmitted` counts the rest. */
+  readonly lines: readonly number[];
+  readonly linesOmitted?: number;
 }
 
 /**

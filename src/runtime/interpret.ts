@@ -4,7 +4,7 @@ import { countSettledAt, FUNCTION_AT, isTextTest, RISK_RANK, type IrExpr } from 
 import { parseTime, type RuntimeSchema, type TypeJson } from "./schema.js";
 import { shapeOfType } from "./declaredShape.js";
 import { inIpRanges, ipRanges, type IpRanges } from "./ipRange.js";
-import { clauseEvidence, decidingSide, memberAsSpelled, testOf, type Evidence, type TestOperator, type Why } from "./evidence.js";
+import { clauseEvidence, decidingSide, memberAsSpelled, testOf, type Evidence, type Provenance, type TestOperator, type Why } from "./evidence.js";
 
 /** What one clause evaluated to, for explanations. */
 export interface ClauseTrace {
@@ -15,6 +15,12 @@ export interface ClauseTrace {
   /** What decided the value, outer first (see Evidence); absent when nothing did (an `any` that found nothing, a clause that failed). */
   readonly evidence?: readonly Evidence[];
   readonly error?: string;
+  /**
+   * The session values the clause reads that no evidence operand shows (a bare
+   * `session.called(…)`), with the lines that explain them: set by `policyc eval` from its
+   * history (testing/sessionHistory.ts), never by the engine.
+   */
+  readonly provenance?: readonly (Provenance & { readonly of: string })[];
 }
 
 /** A value with why it is what it is. */

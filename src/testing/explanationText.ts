@@ -31,7 +31,7 @@ function evidenceText(evidence: readonly Evidence[]): string {
   evidence.forEach((piece, i) => {
     if (piece.kind === "comparison" || piece.kind === "membership" || piece.kind === "text") {
       if (piece.kind === "membership" && piece.member !== undefined && !insideNext(piece.member.path, evidence[i + 1])) forElement(piece.member.path, piece.member.shown, null);
-      const shown = piece.kind === "comparison" ? comparisonText(piece, shownPaths) : testText(piece, shownPaths);
+      const shown = withProvenance(piece.kind === "comparison" ? comparisonText(piece, shownPaths) : testText(piece, shownPaths), [piece.left, piece.right]);
       // An `or` of tests of one value (`args.s.startsWith("x") or args.s like "z*"`) names it once.
       if (shown !== null && !compared.includes(shown)) compared.push(shown);
       return;
@@ -113,7 +113,18 @@ function alreadyShown(path: string, shownPaths: ReadonlyMap<string, boolean>): b
 }
 
 function is(operand: ComparedOperand): string | null {
-  return operand.text === null ? null : `${operand.text} is ${valueOf(operand)}`;
+  return operand.text === null ? null : `${operand.text} is ${valueOf(operand)}${operand.provenance !== undefined ? `: ${operand.provenance.text}` : ""}`;
+}
+
+/**
+ * `shown` (what a comparison or test showed, or null) with the provenance of each operand it did
+ * not name with \`is\` (an ordering shows values alone: `4 > 30`; an equality the result already
+ * says shows nothing): `4 > 30; session.count(within 1m): lines 1 and 2, and this one`.
+ */
+function withProvenance(shown: string | null, operands: readonly ComparedOperand[]): string | null {
+  const unsaid = operands.filter((side) => side.provenance !== undefined && side.text !== null && !(shown ?? "").includes(`${side.text} is `));
+  if (unsaid.length === 0) return shown;
+  return [shown, ...unsaid.map((side) => `${side.text!}: ${side.provenance!.text}`)].filter((part) => part !== null).join("; ");
 }
 
 /** A compared value as shown: a count known only as a lower bound (ComparedOperand.atLeast) says so. */
@@ -166,7 +177,9 @@ function clauseLine(clause: ClauseTrace, hideValues: boolean): string {
   const prefix = unless ? "unless " : "";
   if (clause.error) return `${prefix}\`${text}\` failed: ${clause.error}`;
   const evidence = clause.evidence ?? [];
-  return `${prefix}\`${text}\` was ${showValue(clause.value)}${evidenceText(hideValues ? withValuesHidden(evidence) : evidence)}`;
+  // Session values no operand shows (a bare `session.called(…)`), with the lines that explain them (eval's history).
+  const provenance = (clause.provenance ?? []).map((found) => ` (${found.of === written ? "" : `${found.of}: `}${found.text})`).join("");
+  return `${prefix}\`${text}\` was ${showValue(clause.value)}${evidenceText(hideValues ? withValuesHidden(evidence) : evidence)}${provenance}`;
 }
 
 /** One line per clause of a rule, or a note for a rule without a condition; `hideValues`: see withValuesHidden. */

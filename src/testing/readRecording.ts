@@ -283,7 +283,7 @@ function revocationError(line: Record<string, unknown>): string | undefined {
   }
   const session = line["session"];
   if (session === undefined) return `${marked} needs \`"session"\`: the session id passed to \`engine.revoke(session, reason)\``;
-  if (typeof session !== "string" || session === "" || session.length > MAX_SESSION_ID_LENGTH) return `\`session\` must be a session id (a non-empty string of at most ${MAX_SESSION_ID_LENGTH.toLocaleString("en-US")} characters), not ${typeof session === "string" ? (session === "" ? "an empty string" : `one of ${session.length.toLocaleString("en-US")}`) : describeValue(session)}`;
+  if (!isSessionId(session)) return `\`session\` must be a session id (a non-empty string of at most ${MAX_SESSION_ID_LENGTH.toLocaleString("en-US")} characters), not ${typeof session === "string" ? (session === "" ? "an empty string" : `one of ${session.length.toLocaleString("en-US")}`) : describeValue(session)}`;
   const reason = line["reason"];
   if (reason === undefined) return `${marked} needs \`"reason"\`: the reason passed to \`engine.revoke(session, reason)\`, which the session's later denials quote`;
   if (typeof reason !== "string") return `\`reason\` must be a string, not ${describeValue(reason)}`;
@@ -730,4 +730,9 @@ export function describeReadError(error: unknown, file: string, verb: "test" | "
 /** Streams a recording line by line (see `readRecordingBatches`). */
 export async function* readRecording(path: string): AsyncGenerator<RecordingLine> {
   for await (const batch of readRecordingBatches(path)) yield* batch;
+}
+
+/** A session id as the engine takes one: a non-empty string of at most MAX_SESSION_ID_LENGTH characters (`Engine.session` throws on any other; a request with another is refused). */
+export function isSessionId(session: unknown): session is string {
+  return typeof session === "string" && session !== "" && session.length <= MAX_SESSION_ID_LENGTH;
 }

@@ -164,10 +164,13 @@ describe("policyc eval", () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(
       [
+        // The session's earlier lines, and the one that brought the label the deny reads.
+        "history of session s1: 1 earlier line",
+        "  line 1, 2026-11-29T10:00:00.000Z: allow crm.lookup by lookup-for-tickets; adds label pii",
         "deny email.send (session s1)",
         `  by pii-stays-inside (deny, ${at("pii-stays-inside")})`,
         "    reason: customer data may not be emailed outside acme.com",
-        '    `session.labels contains pii` was true (session.labels is ["pii"])',
+        '    `session.labels contains pii` was true (session.labels is ["pii"]: pii returned by crm.lookup at line 1)',
         '    `any(r in args.to: not (r like "*@acme.com"))` was true for args.to[1] = "eve@evil.example"',
         "  also considered:",
         '    support/2 (allow) matched: `agent.team == "support"` was true',
@@ -261,10 +264,10 @@ describe("policyc eval", () => {
     write("count-100.policy", 'policy p {\n  @name("a") allow t.a when session.count(within 1m) >= 1\n  @name("b") deny t.a when session.count(within 1m) > 100\n}\n');
     const calls = [0, 1, 2, 3, 4].map((i) => JSON.stringify({ time: `2026-01-01T00:00:0${i}Z`, session: "s1", tool: "t.a", args: { n: 0 } }));
     const countLine = async (policy: string, history: string[]): Promise<string | undefined> => (await evaluate(["count-decls.policy", policy, "--request", "-"], history.join("\n"))).stdout.split("\n").find((line) => line.includes("session.count"));
-    expect(await countLine("count.policy", calls.slice(0, 3))).toBe("    `session.count(within 1m) >= 1` was true (3 >= 1)");
+    expect(await countLine("count.policy", calls.slice(0, 3))).toBe("    `session.count(within 1m) >= 1` was true (3 >= 1; session.count(within 1m): lines 1 and 2, and this one)");
     expect(await countLine("count.policy", calls)).toBe("    `session.count(within 1m) >= 1` was true (at least 3 >= 1)");
     // A window that keeps them all (another rule compares with 100) counts them all.
-    expect(await countLine("count-100.policy", calls)).toBe("    `session.count(within 1m) >= 1` was true (5 >= 1)");
+    expect(await countLine("count-100.policy", calls)).toBe("    `session.count(within 1m) >= 1` was true (5 >= 1; session.count(within 1m): 4 attempts from line 1 to line 4, and this one)");
     const json = JSON.parse((await evaluate(["count-decls.policy", "count.policy", "--request", "-", "--json"], calls.join("\n"))).stdout) as { decision: string; explanation: { rules: { clauses: { evidence: { left: unknown }[] }[] }[] } };
     expect(json.decision).toBe("allow");
     expect(json.explanation.rules[0]!.clauses[0]!.evidence[0]!.left).toEqual({ text: "session.count(within 1m)", shown: "3", constant: false, atLeast: true });
@@ -275,7 +278,7 @@ describe("policyc eval", () => {
     const result = await evaluate(["decls.policy", "support.policy", "--request", "-"], history);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("  by loop (deny, ");
-    expect(result.stdout).toContain("    `session.repeats >= 4` was true (4 >= 4)\n");
+    expect(result.stdout).toContain("    `session.repeats >= 4` was true (4 >= 4; session.repeats: the same call at lines 1, 2, 3 and 4)\n");
     expect(result.stdout).toContain("  the session is revoked\n");
   });
 
@@ -284,12 +287,12 @@ describe("policyc eval", () => {
     write("revoke.policy", 'policy p {\n  @name("rv") deny t.b when args.n == 9 reason "nine" revoke\n  @name("quiet") deny t.b when args.n == 8 revoke\n  allow t.*\n}\n');
     const history = (n: number): string => [JSON.stringify({ time: "2026-01-01T00:00:00Z", session: "s1", tool: "t.b", args: { n } }), JSON.stringify({ time: "2026-01-01T00:00:01Z", session: "s1", tool: "t.a", args: { n: 0 } })].join("\n");
     const revoked = await evaluate(["revoke-decls.policy", "revoke.policy", "--request", "-"], history(9));
-    expect(revoked.stdout).toBe(`deny t.a (session s1)\n  the session was revoked at 2026-01-01T00:00:00.000Z by rv (revoke.policy:2:15) on t.b: every later attempt is denied\n    reason: nine\n`);
+    expect(revoked.stdout).toBe(`history of session s1: 1 earlier line\n  line 1, 2026-01-01T00:00:00Z: deny t.b by rv; revokes the session (rv): nine\ndeny t.a (session s1)\n  the session was revoked at 2026-01-01T00:00:00.000Z by rv (revoke.policy:2:15) on t.b: every later attempt is denied\n    reason: nine\n`);
     const json = JSON.parse((await evaluate(["revoke-decls.policy", "revoke.policy", "--request", "-", "--json"], history(9))).stdout) as { reasons: string[]; explanation: { revokedFor?: string[] } };
     expect(json.reasons).toEqual(["nine"]);
     expect(json.explanation.revokedFor).toEqual(["nine"]);
     const quiet = await evaluate(["revoke-decls.policy", "revoke.policy", "--request", "-"], history(8));
-    expect(quiet.stdout).toBe(`deny t.a (session s1)\n  the session was revoked at 2026-01-01T00:00:00.000Z by quiet (revoke.policy:3:18) on t.b: every later attempt is denied\n`);
+    expect(quiet.stdout).toBe(`history of session s1: 1 earlier line\n  line 1, 2026-01-01T00:00:00Z: deny t.b by quiet; revokes the session (quiet): t.b is denied by quiet\ndeny t.a (session s1)\n  the session was revoked at 2026-01-01T00:00:00.000Z by quiet (revoke.policy:3:18) on t.b: every later attempt is denied\n`);
   });
 
   it("explains a request denied before any rule ran", async () => {
@@ -321,7 +324,7 @@ describe("policyc eval", () => {
       {
         text: "session.labels contains pii",
         value: true,
-        evidence: [{ kind: "membership", text: "session.labels contains pii", operator: "contains", value: true, left: { text: "session.labels", shown: '["pii"]', constant: false }, right: { text: "pii", shown: '"pii"', constant: true } }],
+        evidence: [{ kind: "membership", text: "session.labels contains pii", operator: "contains", value: true, left: { text: "session.labels", shown: '["pii"]', constant: false, provenance: { text: "pii returned by crm.lookup at line 1", lines: [1] } }, right: { text: "pii", shown: '"pii"', constant: true } }],
       },
       {
         text: 'any(r in args.to: not (r like "*@acme.com"))',
@@ -347,7 +350,7 @@ describe("policyc eval", () => {
     ].join("\n") + "\n");
     const result = await evaluate(["pay.policy", "--request", "h.jsonl"]);
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^allow payments\.send/);
+    expect(result.stdout).toMatch(/^history of session s: 3 earlier lines\n {2}line 1, 2026-11-30T07:00:00Z: ask payments\.send by large-asks\n {2}line 2, 2026-11-30T07:00:05Z: approval of payments\.send: refused by the engine\n {2}line 3, 2026-11-30T07:00:06Z: approval of payments\.send: taken\nallow payments\.send/);
     expect(result.stderr).toBe('policyc eval: note: h.jsonl:2, an approval: the history says it went ahead ("approved": true), but the engine refused it: session "s" has no ask awaiting approval for this payments.send call: only a call answered ask can be approved, with the same declared arguments, and the ask of payments.send awaiting approval is for other arguments\n');
   });
 
@@ -638,9 +641,11 @@ describe("policyc eval", () => {
     expect(held).toEqual({
       code: 0,
       stdout: [
+        "history of session s: 1 earlier line",
+        "  line 1: allow crm.lookup by lookup; adds label pii",
         "deny mail.send (session s)",
         "  by labels (deny, tests.policy:8:19)",
-        '    `session.labels contains pii` was true (session.labels is ["pii"])',
+        '    `session.labels contains pii` was true (session.labels is ["pii"]: pii returned by crm.lookup at line 1)',
         "  by blocked (deny, tests.policy:9:20)",
         '    `args.to containsAny ["eve@evil.example", "mallory@evil.example"]` was true for args.to[1] = "eve@evil.example"',
         "  by secrets (deny, tests.policy:12:20)",

@@ -115,7 +115,8 @@ describe("eval of one log line", () => {
 
   it("with the log up to it, agrees, and says nothing", async () => {
     const result = await run(["eval", "p1.policy", "-r", "-"], RATE.slice(0, 4).join("\n"));
-    expect(result.stdout.split("\n")[0]).toBe("deny http.get (session s1)");
+    expect(result.stdout.split("\n")[0]).toBe("history of session s1: 3 earlier lines");
+    expect(result.stdout.split("\n")[4]).toBe("deny http.get (session s1)");
     expect(result.stderr).toBe("");
   });
 
@@ -127,7 +128,8 @@ describe("eval of one log line", () => {
 
   it("a later call of a revoked session says when, by which rule and on which tool, and the rule's reason", async () => {
     const result = await run(["eval", "p1.policy", "-r", "-"], RATE.join("\n"));
-    expect(result.stdout).toMatch(/^deny http\.get \(session s1\)\n {2}the session was revoked at 2026-11-30T10:01:00\.000Z by rate \(p1\.policy:\d+:\d+\) on http\.get: every later attempt is denied\n {4}reason: more than 3 calls a minute\n$/);
+    expect(result.stdout).toContain("  line 4, 2026-11-30T10:01:00Z: deny http.get by rate; revokes the session (rate): more than 3 calls a minute\n");
+    expect(result.stdout).toMatch(/\ndeny http\.get \(session s1\)\n {2}the session was revoked at 2026-11-30T10:01:00\.000Z by rate \(p1\.policy:\d+:\d+\) on http\.get: every later attempt is denied\n {4}reason: more than 3 calls a minute\n$/);
   });
 });
 

@@ -182,7 +182,7 @@ describe("a log line's recorded rules against the replay's", () => {
     write("two.policy", RATE_POLICY.replace(/}\n$/, '  @name("loop")\n  deny * when session.count(within 1m) > 3 reason "loop" revoke\n}\n'));
     const lines = [0, 1, 2].map((i) => logLine(`10:00:0${i}`, "t", ALLOWED));
     const result = await run(["eval", "two.policy", "-r", "-"], [...lines, logLine("10:00:03", "t", { decision: "deny", rules: ["rate", "rate"], revoked: true })].join("\n"));
-    expect(result.stdout.split("\n")[0]).toBe("deny http.get (session t)");
+    expect(result.stdout.split("\n")[4]).toBe("deny http.get (session t)");
     expect(result.stderr).toContain("the log says deny [rate, rate], revoked; this replay gives deny [rate, loop], revoked");
   });
 });

@@ -34,6 +34,11 @@ function lastLine(text: string): string {
   return lines(text).at(-1) ?? "";
 }
 
+/** `eval`'s decision line: the first, or the first after the history of the session when the input had earlier lines. */
+function decisionLine(text: string): string | undefined {
+  return lines(text).find((line) => /^(allow|ask|deny)( |$)/.test(line));
+}
+
 /** A user mistake must never surface as a crash: no stack frames, no `SomeError:` lines. */
 function expectNoStackTrace(result: CliResult): void {
   for (const text of [result.stdout, result.stderr]) {
@@ -1714,9 +1719,12 @@ describe("policyc test: approval lines (`\"event\": \"approval\"`)", () => {
     const mail = { ...recording[4]!, decision: undefined, rules: undefined };
     const history = [...recording.slice(0, 4), mail].map(request).join("\n");
     const approvedFirst = await cli(["eval", POLICY, "--request", "-"], { stdin: history });
-    expect([approvedFirst.code, lines(approvedFirst.stdout)[0]]).toEqual([0, "deny email.send (session s1)"]);
+    expect([approvedFirst.code, decisionLine(approvedFirst.stdout)]).toEqual([0, "deny email.send (session s1)"]);
+    // The history says the approval line brought the label the deny reads.
+    expect(approvedFirst.stdout).toContain("  line 4, 2026-01-05T09:05:00Z: approval of crm.lookup: taken; adds label pii\n");
+    expect(approvedFirst.stdout).toContain("(session.labels is [\"pii\"]: pii returned by crm.lookup at line 4)");
     const withoutApproval = await cli(["eval", POLICY, "--request", "-"], { stdin: [...recording.slice(0, 3), mail].map(request).join("\n") });
-    expect(lines(withoutApproval.stdout)[0]).toBe("allow email.send (session s1)");
+    expect(decisionLine(withoutApproval.stdout)).toBe("allow email.send (session s1)");
     const endsWithApproval = await cli(["eval", POLICY, "--request", "-"], { stdin: recording.slice(0, 4).map(request).join("\n") });
     expect([endsWithApproval.code, endsWithApproval.stderr]).toEqual([2, 'standard input:4: error[PC602]: it is an approval (`"event": "approval"`), and the last line is the request to decide and explain: end with it\n']);
     const malformed = await cli(["eval", POLICY, "--request", "-"], { stdin: [recording[0]!, { ...recording[3]!, decision: "allow" }, mail].map(request).join("\n") });
@@ -1795,9 +1803,10 @@ describe("policyc test: revocation lines (`\"event\": \"revocation\"`)", () => {
     const recording = lines(readFileSync(join(ROOT, RECORDING), "utf8"));
     const search = '{"time":"2026-01-05T09:06:00Z","session":"s1","tool":"kb.search","args":{"query":"q"}}';
     const revoked = await cli(["eval", POLICY, "--request", "-"], { stdin: [...recording.slice(0, 3), search].join("\n") });
-    expect([revoked.code, lines(revoked.stdout)[0], revoked.stderr]).toEqual([0, "deny kb.search (session s1)", ""]);
+    expect([revoked.code, decisionLine(revoked.stdout), revoked.stderr]).toEqual([0, "deny kb.search (session s1)", ""]);
+    expect(revoked.stdout).toContain('  line 3, 2026-01-05T09:01:00Z: revocation by an operator ("INC-4411: exfiltration suspected"): revoked\n');
     const withoutRevocation = await cli(["eval", POLICY, "--request", "-"], { stdin: [...recording.slice(0, 2), search].join("\n") });
-    expect(lines(withoutRevocation.stdout)[0]).toBe("allow kb.search (session s1)");
+    expect(decisionLine(withoutRevocation.stdout)).toBe("allow kb.search (session s1)");
     const differs = await cli(["eval", POLICY, "--request", "-"], { stdin: [...recording.slice(0, 6), search].join("\n") });
     expect(differs.stderr).toBe('policyc eval: note: standard input:6, a revocation: the history says engine.revoke returned "revoked", the engine returned "already-revoked"\n');
     const endsWithRevocation = await cli(["eval", POLICY, "--request", "-"], { stdin: recording.slice(0, 3).join("\n") });
@@ -1806,7 +1815,7 @@ describe("policyc test: revocation lines (`\"event\": \"revocation\"`)", () => {
     expect([malformed.code, malformed.stderr]).toEqual([2, 'standard input:2: error[PC602]: a revocation line (`"event": "revocation"`) needs `"reason"`: the reason passed to `engine.revoke(session, reason)`, which the session\'s later denials quote\n']);
     // Undated and first, with --revoked-session: revoked at the clock an undated attempt reads, as `policyc test` does.
     const undatedFirst = await cli(["eval", POLICY, "--revoked-session", "1h", "--request", "-"], { stdin: ['{"event":"revocation","session":"s1","reason":"INC-1","outcome":"revoked"}', search].join("\n") });
-    expect([undatedFirst.code, lines(undatedFirst.stdout)[0], undatedFirst.stderr]).toEqual([0, "deny kb.search (session s1)", ""]);
+    expect([undatedFirst.code, decisionLine(undatedFirst.stdout), undatedFirst.stderr]).toEqual([0, "deny kb.search (session s1)", ""]);
     const single = await cli(["eval", POLICY, "--request", "-"], { stdin: recording[2]! });
     expect([single.code, single.stderr]).toEqual([2, 'standard input: error[PC602]: it is a revocation (`"event": "revocation"`), not a request to decide: give the request to decide, after the lines that set up its session (JSON Lines)\n']);
   });
@@ -1995,8 +2004,8 @@ describe("--session-idle: expire sessions as the enforcement point that recorded
     expect((await test(p, "--replay", r, "--session-idle", "2h")).code).toBe(0);
     expect((await cli(["diff", p, p, "--replay", r, "--session-idle", "90m"])).code).toBe(0);
     const history = readFileSync(r, "utf8");
-    expect((await cli(["eval", p, "--request", "-", "--session-idle", "2h"], { stdin: history })).stdout).toMatch(/^allow kb\.search/);
-    expect((await cli(["eval", p, "--request", "-"], { stdin: history })).stdout).toMatch(/^deny kb\.search/);
+    expect(decisionLine((await cli(["eval", p, "--request", "-", "--session-idle", "2h"], { stdin: history })).stdout)).toMatch(/^allow kb\.search/);
+    expect(decisionLine((await cli(["eval", p, "--request", "-"], { stdin: history })).stdout)).toMatch(/^deny kb\.search/);
   });
 
   it.each(["5x", "0s", "1.5h", "h", "-1m"])("--session-idle %s: exit 2 with what it takes", async (value) => {

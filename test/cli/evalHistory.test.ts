@@ -1,0 +1,263 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cli, type CliResult } from "../helpers.js";
+import { expectGolden, runText } from "../goldens/golden.js";
+import { call, DECLS, SUPPORT_RULES } from "../runtime/fixtures.js";
+
+/**
+ * `policyc eval` with a history: the earlier lines of the explained request's session, with what
+ * each changed (labels, a revocation, an approval), and the lines that explain the session
+ * values its deciding clauses read. Goldens record the exit code and standard output.
+ */
+let dir: string;
+
+const jsonl = (lines: readonly unknown[]): string => lines.map((line) => JSON.stringify(line)).join("\n") + "\n";
+const LEAK = { to: ["bob@acme.com", "eve@evil.example"], subject: "Refund", body: "Hi" };
+
+/** Rules over the session's calls, last call, counts and denials, for their provenance. */
+const SESSION_POLICY = [
+  "policy h {",
+  '  @name("base") allow *',
+  '  @name("after-lookup") deny kb.search when session.called(crm.*) and session.last == email.send',
+  '  @name("busy") deny http.get when session.count(kb.*, within 1m) >= 3',
+  '  @name("stubborn") deny email.send when session.denials >= 2',
+  '  @name("mail-needs-ok") ask email.send when session.tools contains crm.lookup',
+  "}",
+  "",
+].join("\n");
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "policyc-eval-history-"));
+  write("decls.policy", DECLS);
+  write("support.policy", SUPPORT_RULES);
+  write("session.policy", SESSION_POLICY);
+  write("single.json", JSON.stringify(call("crm.lookup", 0, { session: "s1" })));
+  // The support example: a lookup taints the session with pii, a line of another session, then an email outside is denied.
+  write(
+    "taint.jsonl",
+    jsonl([
+      call("crm.lookup", 0, { session: "s1" }),
+      call("kb.search", 500, { session: "other" }),
+      call("kb.search", 1000, { session: "s1" }),
+      call("email.send", 2000, { session: "s1" }),
+      call("email.send", 3000, { session: "s1", args: LEAK }),
+    ]),
+  );
+  // The same search five times: the loop rule revokes the session, then an operator revokes it (already), and a later lookup is denied.
+  write(
+    "revoked.jsonl",
+    jsonl([
+      ...[0, 1, 2, 3, 4].map((i) => call("kb.search", i * 1000, { session: "s1" })),
+      { event: "revocation", time: "2026-11-29T10:00:06.000Z", session: "s1", reason: "INC-1: loop", outcome: "already-revoked" },
+      call("crm.lookup", 7000, { session: "s1" }),
+    ]),
+  );
+  // An operator's revocation, alone in its session's history.
+  write(
+    "operator.jsonl",
+    jsonl([call("kb.search", 0, { session: "s2" }), { event: "revocation", time: "2026-11-29T10:00:01.000Z", session: "s2", reason: "INC-2: exfiltration suspected", outcome: "revoked" }, call("kb.search", 2000, { session: "s2" })]),
+  );
+  // 30 searches, then the request: the history shows the last 20.
+  write("long.jsonl", jsonl([...Array.from({ length: 30 }, (_, i) => call("kb.search", i * 1000, { session: "s1", args: { query: `q${i}` } })), call("email.send", 31_000, { session: "s1" })]));
+  // Session values: a lookup, an approved email, searches, denied mails, then a search after an email.
+  write(
+    "facts.jsonl",
+    jsonl([
+      call("crm.lookup", 0, { session: "s3" }),
+      call("email.send", 1000, { session: "s3" }),
+      { event: "approval", ...call("email.send", 2000, { session: "s3" }), approved: true },
+      call("kb.search", 3000, { session: "s3" }),
+      call("kb.search", 4000, { session: "s3" }),
+      call("kb.search", 5000, { session: "s3" }),
+      call("http.get", 6000, { session: "s3" }),
+      call("email.send", 7000, { session: "s3" }),
+    ]),
+  );
+  write("broken.jsonl", `${JSON.stringify(call("crm.lookup", 0, { session: "s1" }))}\nnot json\n${JSON.stringify(call("kb.search", 0, { session: "s1" }))}\n`);
+});
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function write(name: string, text: string): void {
+  writeFileSync(join(dir, name), text);
+}
+
+function evaluate(args: string[]): Promise<CliResult> {
+  return cli(["eval", ...args], { cwd: dir });
+}
+
+const SUPPORT = ["decls.policy", "support.policy"];
+
+describe("policyc eval: the session's history", () => {
+  it("a single request: no history, the output as it was, in text and --json (golden)", async () => {
+    const result = await evaluate([...SUPPORT, "-r", "single.json"]);
+    expectGolden("eval-history-single", runText(result));
+    expect(result.stdout).not.toContain("history");
+    const json = await evaluate([...SUPPORT, "-r", "single.json", "--json"]);
+    expect(Object.keys(JSON.parse(json.stdout) as object)).not.toContain("history");
+  });
+
+  it("a lookup taints the session with pii, then an email outside is denied: the history says which line brought pii (golden)", async () => {
+    const result = await evaluate([...SUPPORT, "-r", "taint.jsonl"]);
+    expect(result.code).toBe(0);
+    expectGolden("eval-history-taint", runText(result));
+    expect(result.stdout).toContain("(session.labels is [\"pii\"]: pii returned by crm.lookup at line 1)");
+    expect(result.stdout).toMatch(/^history of session s1: 3 earlier lines \(and 1 line of other sessions\)\n/);
+  });
+
+  it("a revocation by a rule and an operator's revocation line show in the history (golden)", async () => {
+    const result = await evaluate([...SUPPORT, "-r", "revoked.jsonl"]);
+    expect(result.code).toBe(0);
+    expectGolden("eval-history-revoked", runText(result));
+    expect(result.stdout).toContain("line 5, 2026-11-29T10:00:04.000Z: deny kb.search by loop; revokes the session (loop): the same call five times in a row");
+    expect(result.stdout).toContain(`line 6, 2026-11-29T10:00:06.000Z: revocation by an operator ("INC-1: loop"): already-revoked`);
+    const operator = await evaluate([...SUPPORT, "-r", "operator.jsonl"]);
+    expect(operator.stdout).toContain('line 2, 2026-11-29T10:00:01.000Z: revocation by an operator ("INC-2: exfiltration suspected"): revoked');
+  });
+
+  it("a long history shows the session's last 20 lines and says how many were left out (golden)", async () => {
+    const result = await evaluate([...SUPPORT, "-r", "long.jsonl"]);
+    expect(result.code).toBe(0);
+    expectGolden("eval-history-long", runText(result));
+    const lines = result.stdout.split("\n");
+    expect(lines[0]).toBe("history of session s1: 30 earlier lines, the last 20 shown");
+    expect(lines[1]).toBe("  … 10 earlier lines of the session not shown");
+    expect(lines[2]).toMatch(/^ {2}line 11, /);
+    expect(lines.filter((line) => /^ {2}line \d+, /.test(line))).toHaveLength(20);
+  });
+
+  it("--json: a history entry per earlier line of the session, and the provenance next to the values (golden)", async () => {
+    const result = await evaluate([...SUPPORT, "-r", "taint.jsonl", "--json"]);
+    expect(result.code).toBe(0);
+    expectGolden("eval-history-json", runText(result));
+    const document = JSON.parse(result.stdout) as { history: unknown[]; explanation: { rules: { id: string; clauses: { evidence?: { left: unknown }[] }[] }[] } };
+    expect(document.history).toEqual([
+      { line: 1, time: "2026-11-29T10:00:00.000Z", tool: "crm.lookup", decision: "allow", rules: ["lookup-for-tickets"], labelsAdded: ["pii"] },
+      { line: 3, time: "2026-11-29T10:00:01.000Z", tool: "kb.search", decision: "allow", rules: ["support/2"], labelsAdded: [] },
+      { line: 4, time: "2026-11-29T10:00:02.000Z", tool: "email.send", decision: "allow", rules: ["support/2"], labelsAdded: [] },
+    ]);
+    const leak = document.explanation.rules.find((rule) => rule.id === "pii-stays-inside")!;
+    expect(leak.clauses[0]!.evidence![0]!.left).toEqual({ text: "session.labels", shown: '["pii"]', constant: false, provenance: { text: "pii returned by crm.lookup at line 1", lines: [1] } });
+    const revoked = JSON.parse((await evaluate([...SUPPORT, "-r", "operator.jsonl", "--json"])).stdout) as { history: unknown[] };
+    expect(revoked.history[1]).toEqual({ line: 2, time: "2026-11-29T10:00:01.000Z", tool: null, decision: null, rules: [], labelsAdded: [], revoked: { by: "operator", rules: [], reasons: ['revoked by an operator: "INC-2: exfiltration suspected"'] }, event: "revocation", outcome: "revoked", reason: "INC-2: exfiltration suspected" });
+  });
+
+  it("names the lines behind session.called, session.last, session.count, session.denials and session.tools", async () => {
+    const lines = async (upTo: number): Promise<string> => {
+      write("part.jsonl", (await import("node:fs")).readFileSync(join(dir, "facts.jsonl"), "utf8").split("\n").slice(0, upTo).join("\n") + "\n");
+      const result = await evaluate(["decls.policy", "session.policy", "-r", "part.jsonl"]);
+      expect(result.code).toBe(0);
+      return result.stdout;
+    };
+    // Line 2 asks; line 3 approves it: the email went ahead.
+    const approved = await lines(4);
+    expect(approved).toContain("  line 2, 2026-11-29T10:00:01.000Z: ask email.send by mail-needs-ok\n");
+    expect(approved).toContain("  line 3, 2026-11-29T10:00:02.000Z: approval of email.send: taken\n");
+    expect(approved).toContain("`session.called(crm.*)` was true (crm.lookup allowed at line 1)");
+    expect(approved).toContain("`session.last == email.send` was true (session.last: the attempt at line 2)");
+    const busy = await lines(7);
+    expect(busy).toContain("`session.count(kb.*, within 1m) >= 3` was true (3 >= 3; session.count(kb.*, within 1m): 3 attempts from line 4 to line 6)");
+    const stubborn = await lines(8);
+    expect(stubborn).toContain("`session.denials >= 2` was true (2 >= 2; session.denials: denied at lines 4 and 7)");
+    const asked = await lines(2);
+    expect(asked).toContain('(session.tools is ["crm.lookup"]: crm.lookup at line 1)');
+  });
+
+  it("repeats name the lines repeated", async () => {
+    write("loop.jsonl", jsonl([...[0, 1, 2, 3].map((i) => call("kb.search", i * 1000, { session: "s5" })), call("kb.search", 4000, { session: "s5" })]));
+    const loop = await evaluate([...SUPPORT, "-r", "loop.jsonl"]);
+    expect(loop.stdout).toContain("`session.repeats >= 4` was true (4 >= 4; session.repeats: the same call at lines 1, 2, 3 and 4)");
+  });
+
+  it("a session that starts over: a row says so, and no provenance names a line of the earlier run", async () => {
+    const CLEAN = ["policy c {", '  @name("base") allow *', '  @name("clean") deny kb.search when not (session.labels contains public)', "}", ""].join("\n");
+    write("clean.policy", CLEAN);
+    const DAY = 86_400_000;
+    // The explained request starts a new run: its state is empty, so pii from line 1 explains nothing.
+    write("over-last.jsonl", jsonl([call("crm.lookup", 0, { session: "s6" }), call("kb.search", 3 * DAY, { session: "s6" })]));
+    const last = await evaluate(["decls.policy", "clean.policy", "-r", "over-last.jsonl", "--session-idle", "10m"]);
+    expect(last.code).toBe(0);
+    expect(last.stdout).toContain("(session.labels is [])");
+    expect(last.stdout).not.toContain("at line 1)");
+    expect(last.stdout).toContain("  session starts over at line 2 (the request explained): the earlier state expired\n");
+    // A restart between earlier lines: the row before line 3, `startsRun` in --json.
+    write("over-mid.jsonl", jsonl([call("crm.lookup", 0, { session: "s6" }), call("kb.search", 2 * 3_600_000, { session: "s6" }), call("kb.search", 3 * DAY, { session: "s6" }), call("kb.search", 3 * DAY + 1000, { session: "s6" })]));
+    const mid = await evaluate(["decls.policy", "clean.policy", "-r", "over-mid.jsonl"]);
+    expect(mid.stdout).toMatch(/deny kb\.search: the session has expired[^\n]*\n {2}session starts over at line 3: the earlier state expired\n {2}line 3, /);
+    expect(mid.stdout).toContain("(session.labels is [])");
+    const json = JSON.parse((await evaluate(["decls.policy", "clean.policy", "-r", "over-mid.jsonl", "--json"])).stdout) as { history: { line: number; startsRun?: boolean; reason?: string }[] };
+    expect(json.history.map((entry) => entry.startsRun ?? false)).toEqual([false, false, true]);
+    expect(json.history[1]!.reason).toBe("the session has expired: start a new session");
+    // A revocation forgotten (revokedSessionMs) before the request: said so.
+    write("over-revoked.jsonl", jsonl([call("crm.lookup", 0, { session: "s7" }), { event: "revocation", time: "2026-11-29T10:00:01.000Z", session: "s7", reason: "INC-3" }, call("kb.search", 3 * DAY, { session: "s7" })]));
+    const revoked = await evaluate(["decls.policy", "clean.policy", "-r", "over-revoked.jsonl", "--revoked-session", "1d"]);
+    expect(revoked.stdout).toContain("  session starts over at line 3 (the request explained): the earlier revocation was forgotten\n");
+    expect(revoked.stdout).not.toContain("at line 1)");
+  });
+
+  it("lines without a session are counted apart from other sessions' lines", async () => {
+    const { session: _, ...sessionless } = call("kb.search", 500);
+    write("nosession.jsonl", jsonl([call("kb.search", 0, { session: "other" }), sessionless, call("crm.lookup", 1000, { session: "s1" })]));
+    const result = await evaluate([...SUPPORT, "-r", "nosession.jsonl"]);
+    expect(result.stdout).toMatch(/^history: no earlier line of session s1 \(and 1 line of other sessions, 1 line without a session\)\n/);
+  });
+
+  it("a session id the engine refuses (empty, over 1,024 characters): the invalid-request denial, no history, text and --json", async () => {
+    for (const id of ["", "x".repeat(1025)]) {
+      write("invalid.jsonl", jsonl([call("crm.lookup", 0, { session: id }), call("kb.search", 1000, { session: id })]));
+      const text = await evaluate([...SUPPORT, "-r", "invalid.jsonl"]);
+      expect(text.code).toBe(0);
+      expect(text.stderr).not.toContain("internal error");
+      expect(text.stdout).toMatch(/^deny/);
+      expect(text.stdout).not.toContain("history");
+      const json = await evaluate([...SUPPORT, "-r", "invalid.jsonl", "--json"]);
+      expect(json.code).toBe(0);
+      const document = JSON.parse(json.stdout) as { decision: string; history?: unknown };
+      expect(document.decision).toBe("deny");
+      expect(document.history).toBeUndefined();
+    }
+  });
+
+  it("labels from context.labels are told apart from those the tool returns", async () => {
+    write("ctx.jsonl", jsonl([call("kb.search", 0, { session: "s8", context: { labels: ["pii"], env: "prod" } }), call("email.send", 1000, { session: "s8", args: LEAK })]));
+    const context = await evaluate([...SUPPORT, "-r", "ctx.jsonl"]);
+    expect(context.stdout).toContain("(session.labels is [\"pii\"]: pii in context.labels at line 1 (kb.search))");
+    const returned = await evaluate([...SUPPORT, "-r", "taint.jsonl"]);
+    expect(returned.stdout).toContain("(session.labels is [\"pii\"]: pii returned by crm.lookup at line 1)");
+    write("both.jsonl", jsonl([call("crm.lookup", 0, { session: "s8", context: { labels: ["pii"], env: "prod" } }), call("email.send", 1000, { session: "s8", args: LEAK })]));
+    const both = await evaluate([...SUPPORT, "-r", "both.jsonl"]);
+    expect(both.stdout).toContain("(session.labels is [\"pii\"]: pii returned by crm.lookup and in context.labels at line 1)");
+    // An approval line: the approved call's context.labels.
+    const external = { session: "s8", intent: "research", context: { labels: ["pii"], env: "prod", destination: { zone: "external", host: "example.org" } } };
+    write("approved.jsonl", jsonl([call("http.get", 0, external), { event: "approval", ...call("http.get", 1000, external), approved: true }, call("email.send", 2000, { session: "s8", intent: "research", args: LEAK })]));
+    const approved = await evaluate([...SUPPORT, "-r", "approved.jsonl"]);
+    expect(approved.stdout).toContain("  line 2, 2026-11-29T10:00:01.000Z: approval of http.get: taken; adds label pii\n");
+    expect(approved.stdout).toContain("(session.labels is [\"pii\"]: pii in context.labels at line 2 (http.get))");
+  });
+
+  it("--json caps the history at its last 1,000 lines and a provenance's lines at 20, with how many were left out", async () => {
+    // 1,005 searches 3 s apart (20 a minute: under the rate rule), then one more.
+    write("many.jsonl", jsonl(Array.from({ length: 1006 }, (_, i) => call("kb.search", i * 3000, { session: "s9", args: { query: `q${i}` } }))));
+    const many = JSON.parse((await evaluate([...SUPPORT, "-r", "many.jsonl", "--json"])).stdout) as { history: { line: number }[]; historyOmitted?: number };
+    expect(many.history).toHaveLength(1000);
+    expect(many.history[0]!.line).toBe(6);
+    expect(many.historyOmitted).toBe(5);
+    // 30 searches within a minute, then the 31st: the rate rule's count names 30 lines, 20 of them in `lines`.
+    write("rate.jsonl", jsonl(Array.from({ length: 31 }, (_, i) => call("kb.search", i * 100, { session: "s10", args: { query: `q${i}` } }))));
+    const rate = JSON.parse((await evaluate([...SUPPORT, "-r", "rate.jsonl", "--json"])).stdout) as { explanation: { rules: { id: string; clauses: { evidence?: { left: { provenance?: { lines: number[]; linesOmitted?: number } } }[] }[] }[] } };
+    const provenance = rate.explanation.rules.find((rule) => rule.id === "rate")!.clauses[0]!.evidence![0]!.left.provenance!;
+    expect(provenance.lines).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(provenance.linesOmitted).toBe(10);
+  });
+
+  it("bad input keeps its errors, with the line at fault", async () => {
+    const result = await evaluate([...SUPPORT, "-r", "broken.jsonl"]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toContain("broken.jsonl:2: error[PC601]: not JSON");
+  });
+});
