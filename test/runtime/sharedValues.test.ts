@@ -1,8 +1,9 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Engine } from "../../src/runtime/engine.js";
 import { explain } from "../../src/runtime/explain.js";
 import { MAX_VALIDATED_VALUES } from "../../src/runtime/schema.js";
-import { canonicalKey, equal, has, sameArguments, TOO_MANY_VALUES_TO_COMPARE } from "../../src/runtime/helpers.js";
+import { canonicalKey, declaredKey, equal, has, sameArguments, TOO_MANY_VALUES_TO_COMPARE } from "../../src/runtime/helpers.js";
 import { compileFixture, cpuMilliseconds, handEdited } from "../helpers.js";
 
 /**
@@ -149,5 +150,17 @@ policy p { @name("ok") allow t when args.a.name == "d" }
     expect(timed(engine, request("s", "tree.put", { root: sharedTree(40), n: 1 })).reasons[0]).toMatch(/^the request holds more than 1,000,000 values to validate \(request\.args\.root: /);
     expect(timed(engine, request("t", "tree.put", { root: sharedTree(3), n: 1 })).decision).toBe("allow");
     expect(timed(engine, request("t", "tree.put", { root: { name: 1, kids: [] }, n: 1 }, 1)).reasons).toEqual(["request.args.root.name must be a string, not the number 1"]);
+  });
+});
+
+describe("the key of a value of no declared shape (an ask's scalar and list<string> arguments)", () => {
+  it("is the general walk's text, however it is made: an ask keyed before an upgrade is found after it", () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.double(), fc.integer(), fc.boolean(), fc.array(fc.string()), fc.array(fc.oneof(fc.string(), fc.integer(), fc.constant(null))), fc.anything()), (value) => {
+        expect(declaredKey(value, null)).toBe(canonicalKey("", value));
+      }),
+      { numRuns: 2000 },
+    );
+    expect(declaredKey({ to: ["a@x", 'q"\n'], n: 3 }, { fields: [["n", null], ["to", null]] })).toBe('{"n":""|3,"to":""|["a@x","q\\"\\n"]}');
   });
 });
