@@ -439,18 +439,13 @@ interface SharedDecisions {
 
 /** Freezes a decision deeply, so a shared one cannot be changed by whoever receives it. */
 function freezeDecision(decision: Decision): Decision {
-  return Object.freeze(freezeArraysOf(decision));
-}
-
-/** Freezes what a decision holds (its arrays and grants), not the decision itself. */
-function freezeArraysOf(decision: Decision): Decision {
   for (const list of [decision.rules, decision.reasons, decision.locations, decision.errors]) Object.freeze(list);
   if (decision.decision === "ask") Object.freeze(decision.grantingRules);
   for (const grants of decision.decision === "ask" ? [decision.grants, decision.grantsOnApproval] : [decision.grants]) {
     for (const grant of grants) Object.freeze(grant);
     Object.freeze(grants);
   }
-  return decision;
+  return Object.freeze(decision);
 }
 
 /**
@@ -1365,10 +1360,8 @@ export class Engine {
     if (built === undefined) {
       built = this.buildDecision(this.rulesOfMask(mask, c.entry), c, errors);
       if (key.length > MAX_ERRED_KEY_CHARS) return built;
-      // Kept with a copy of the errors: this call's own array stays the caller's, unfrozen. The
-      // kept object itself is never handed out (only copies), so it is left unfrozen: copying a
-      // frozen object is V8's slow path.
-      built = { decision: freezeArraysOf({ ...built.decision, errors: [...errors] }), revocation: built.revocation };
+      // Kept with a copy of the errors: this call's own array stays the caller's, unfrozen.
+      built = { decision: freezeDecision({ ...built.decision, errors: [...errors] }), revocation: built.revocation };
       if (this.erredDecisions.size >= MAX_SHARED_DECISIONS) this.erredDecisions.clear();
       this.erredDecisions.set(key, built);
     }
