@@ -491,8 +491,6 @@ const BOUNDS_LABELS = "\n// session.labels is read through rt.sessionLabels and 
 const EMPTY: readonly never[] = Object.freeze([]);
 /** Shared decisions kept per tool at most (one per combination of matched rules). */
 const MAX_SHARED_DECISIONS = 512;
-/** The longest key of a decision with errors kept (Engine.erredDecisions): 512 of them take about 1 MB at most. */
-const MAX_ERRED_KEY_CHARS = 1000;
 /** Unknown tools' and intents' reasons kept, each (Engine.unknownToolReasons, unknownIntentReasons). */
 const MAX_REMEMBERED_UNKNOWN_NAMES = 256;
 
@@ -525,15 +523,6 @@ export class Engine {
    * object for the sessions revoked alike, as a decision without errors shares its own.
    */
   private readonly revocations = new Map<string, RevocationCause>();
-  /**
-   * Decisions with errors, by tool, matched rules and errors (see `decisionForMask`): built once
-   * and frozen, each call given a fresh object of them with its own `errors`. The errors alone
-   * vary little (a request with no user, read by the same rules), and building the decision
-   * afresh (reasons, locations, grants, revocation) was most of what such a call cost at
-   * 1,000 rules. Bounded like `revocations`, and keyed only by short errors (they can quote
-   * request data).
-   */
-  private readonly erredDecisions = new Map<string, SharedDecision>();
   private readonly maxTimeSkewMs: number | undefined;
   /** A replay's engine (src/testing's `replayEngine`): its store goes by recorded times, not by the clock. */
   private readonly recordedTimesOnly: boolean;
@@ -1336,44 +1325,19 @@ export class Engine {
   /** The decision for matched rules given as a bit mask: shared ones are found with one lookup. */
   private decisionForMask(mask: number, c: EvalContext): SharedDecision {
     const { errors, entry } = c;
-    if (errors !== undefined) return this.erredDecisionForMask(mask, c, errors);
-    let built = entry.byMask.get(mask);
+    let built = errors === undefined ? entry.byMask.get(mask) : undefined;
     if (built === undefined) {
-      built = this.buildDecision(this.rulesOfMask(mask, entry), c, undefined);
-      freezeDecision(built.decision);
-      if (entry.byMask.size >= MAX_SHARED_DECISIONS) entry.byMask.clear();
-      entry.byMask.set(mask, built);
+      const rules = entry.maskRules!;
+      const matched: number[] = [];
+      for (let bit = 0; bit < rules.length; bit++) if ((mask & (1 << bit)) !== 0) matched.push(rules[bit]!);
+      built = this.buildDecision(matched, c, errors);
+      if (errors === undefined) {
+        freezeDecision(built.decision);
+        if (entry.byMask.size >= MAX_SHARED_DECISIONS) entry.byMask.clear();
+        entry.byMask.set(mask, built);
+      }
     }
     return built;
-  }
-
-  /**
-   * A decision with errors: what the rules and errors decide depends on nothing else (the tool,
-   * which rules matched, and the errors, which give the reasons and revocation), so it is built
-   * once per combination (`erredDecisions`) and every call gets a fresh, unfrozen object of it
-   * carrying its own `errors` array, as documented (its other arrays are shared and frozen).
-   * The key is JSON, so no two lists of errors share one (an error may hold a newline).
-   */
-  private erredDecisionForMask(mask: number, c: EvalContext, errors: string[]): SharedDecision {
-    const key = `${c.entry.ordinal} ${mask} ${JSON.stringify(errors)}`;
-    let built = this.erredDecisions.get(key);
-    if (built === undefined) {
-      built = this.buildDecision(this.rulesOfMask(mask, c.entry), c, errors);
-      if (key.length > MAX_ERRED_KEY_CHARS) return built;
-      // Kept with a copy of the errors: this call's own array stays the caller's, unfrozen.
-      built = { decision: freezeDecision({ ...built.decision, errors: [...errors] }), revocation: built.revocation };
-      if (this.erredDecisions.size >= MAX_SHARED_DECISIONS) this.erredDecisions.clear();
-      this.erredDecisions.set(key, built);
-    }
-    return { decision: { ...built.decision, errors }, revocation: built.revocation };
-  }
-
-  /** The rule indices of a mask's bits, in the order of the tool's `maskRules`. */
-  private rulesOfMask(mask: number, entry: ToolEntry): number[] {
-    const rules = entry.maskRules!;
-    const matched: number[] = [];
-    for (let bit = 0; bit < rules.length; bit++) if ((mask & (1 << bit)) !== 0) matched.push(rules[bit]!);
-    return matched;
   }
 
   /** Revokes the session when the decision says so, records the attempt, and returns the decision. */
