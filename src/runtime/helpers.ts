@@ -555,7 +555,7 @@ function sameMembers(left: readonly unknown[], right: readonly unknown[], keyOf:
  * have the same key exactly when `equalShaped` holds.
  */
 function shapedKey(value: unknown, shape: ValueShape | null): string {
-  if (shape === null) return canonicalText("", value);
+  if (shape === null) return plainKey(value) ?? canonicalText("", value);
   if ("time" in shape) return canonicalText("", instantOf(value));
   if ("set" in shape || "list" in shape) {
     // A session's set (`session.labels` in a list literal) is a JavaScript Set, a request's an array.
@@ -568,11 +568,40 @@ function shapedKey(value: unknown, shape: ValueShape | null): string {
   if (!isRecord(value)) return canonicalText("", value);
   walk(1);
   const parts: string[] = [];
-  for (const [name, field] of shape.fields) {
-    const member = fieldOf(value, name);
-    if (member !== undefined) parts.push(`${JSON.stringify(name)}:${shapedKey(member, field)}`);
+  const fields = shape.fields;
+  const quoted = quotedNamesOf(fields);
+  for (let i = 0; i < fields.length; i++) {
+    const member = fieldOf(value, fields[i]![0]);
+    if (member !== undefined) parts.push(quoted[i] + shapedKey(member, fields[i]![1]));
   }
   return `{${parts.join(",")}}`;
+}
+
+/**
+ * canonicalText("", value) for a scalar or a list of strings, most of what an ask's arguments
+ * hold, made without the general walk's stack and markers (keying asks took as long as the rest
+ * of an ask's decision); undefined for any other value. The same text, and the same count of
+ * walked values (`walk`).
+ */
+function plainKey(value: unknown): string | undefined {
+  if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") return `""|${JSON.stringify(value)}`;
+  if (!Array.isArray(value)) return undefined;
+  const parts = new Array<string>(value.length);
+  for (let i = 0; i < value.length; i++) {
+    const member: unknown = value[i];
+    if (typeof member !== "string") return undefined;
+    parts[i] = JSON.stringify(member);
+  }
+  walk(value.length);
+  return `""|[${parts.join(",")}]`;
+}
+
+/** Each declared field's name as shapedKey writes it (`"name":`), made once per shape. */
+const quotedNames = new WeakMap<readonly (readonly [string, ValueShape | null])[], readonly string[]>();
+function quotedNamesOf(fields: readonly (readonly [string, ValueShape | null])[]): readonly string[] {
+  let quoted = quotedNames.get(fields);
+  if (quoted === undefined) quotedNames.set(fields, (quoted = fields.map(([name]) => `${JSON.stringify(name)}:`)));
+  return quoted;
 }
 
 /**

@@ -319,6 +319,48 @@ describe("validation before rules", () => {
 });
 
 describe("failing closed on evaluation errors", () => {
+  it("a decision with errors is a fresh, unfrozen object each call, alike for the same rules and errors, and still revokes each session", () => {
+    const engine = engineWith(['  @name("root") deny kb.search when user.id == "root" reason "no root" revoke', '  allow kb.search grant "kb:read" for 5m'].join("\n"));
+    const first = engine.decide(request({ session: "e1", user: undefined }));
+    const second = engine.decide(request({ session: "e2", user: undefined }));
+    expect(first).toEqual({ decision: "deny", rules: ["root"], reasons: ["no root"], locations: [expect.any(String)], grants: [], revoked: true, errors: ["root: the request has no user"] });
+    expect(second).toEqual(first);
+    expect(second).not.toBe(first);
+    expect(Object.isFrozen(first)).toBe(false);
+    expect(Object.isFrozen(first.errors)).toBe(false);
+    expect(second.errors).not.toBe(first.errors);
+    // Changing what one call got changes nothing for the next.
+    (first.errors as string[]).push("mine");
+    (first as { decision: string }).decision = "allow";
+    expect(engine.decide(request({ session: "e3", user: undefined }))).toEqual(second);
+    // Each session was revoked by its own decision, at its own time and tool.
+    for (const id of ["e1", "e2", "e3"]) expect(engine.decide(request({ session: id }))).toMatchObject({ decision: "deny", rules: ["root"], revoked: true });
+    // Another error is another decision: the allow's grant comes with its own error.
+    const other = engineWith(['  allow kb.search when user.id == "u-7" grant "mine" for 1m', '  allow kb.search grant "kb:read" for 5m'].join("\n"));
+    expect(other.decide(request({ session: "o1", user: undefined }))).toMatchObject({ decision: "allow", rules: ["p/2"], grants: [{ scope: "kb:read", ttlSeconds: 300 }], errors: ["p/1: the request has no user"] });
+    expect(other.decide(request({ session: "o2", user: null }))).toMatchObject({ decision: "allow", rules: ["p/2"], errors: ["p/1: the request has no user"] });
+  });
+
+  it("the same tool and matched rules reached through different errors: each decision, and each revoked session's later denials, show their own errors", () => {
+    // A guard for any future sharing of decisions with errors: its key must include the errors,
+    // which quote request data (here the URL the agent made), not only the tool and the rules.
+    const engine = engineWith(['  deny http.get when url.host(args.url) == "evil.com" reason "evil" revoke', "  allow http.get"].join("\n"));
+    const web = (session: string, url: string) => request({ session, tool: "http.get", intent: "research", user: USER, args: { url } });
+    const one = engine.decide(web("one", "https://u:p@evil.com/"));
+    const two = engine.decide(web("two", "https://evil.com\\x/"));
+    expect(one).toMatchObject({ decision: "deny", rules: ["p/1"], revoked: true });
+    expect(two).toMatchObject({ decision: "deny", rules: ["p/1"], revoked: true });
+    expect(one.errors).toEqual([expect.stringContaining("user information")]);
+    expect(two.errors).toEqual([expect.stringContaining("ambiguous")]);
+    expect(two.errors).not.toEqual(one.errors);
+    // Later attempts, even clean ones, are denied with the error that revoked their own session.
+    for (const [session, error] of [["two", "ambiguous"], ["one", "user information"], ["two", "ambiguous"]] as const) {
+      const later = engine.decide(web(session, "https://x.com/"));
+      expect(later).toMatchObject({ decision: "deny", rules: ["p/1"], revoked: true });
+      expect(later.errors).toEqual([expect.stringContaining(error)]);
+    }
+  });
+
   it("a deny rule whose condition errors matches, and the error is reported", () => {
     const engine = engineWith(['  @name("off") deny kb.search when not (tool in intent.tools) reason "off intent"', "  allow kb.search"].join("\n"));
     const decision = engine.decide(request({ intent: undefined }));

@@ -1,8 +1,9 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Engine } from "../../src/runtime/engine.js";
 import { explain } from "../../src/runtime/explain.js";
 import { MAX_VALIDATED_VALUES } from "../../src/runtime/schema.js";
-import { canonicalKey, equal, has, sameArguments, TOO_MANY_VALUES_TO_COMPARE } from "../../src/runtime/helpers.js";
+import { canonicalKey, declaredKey, equal, has, sameArguments, TOO_MANY_VALUES_TO_COMPARE } from "../../src/runtime/helpers.js";
 import { compileFixture, cpuMilliseconds, handEdited } from "../helpers.js";
 
 /**
@@ -149,5 +150,72 @@ policy p { @name("ok") allow t when args.a.name == "d" }
     expect(timed(engine, request("s", "tree.put", { root: sharedTree(40), n: 1 })).reasons[0]).toMatch(/^the request holds more than 1,000,000 values to validate \(request\.args\.root: /);
     expect(timed(engine, request("t", "tree.put", { root: sharedTree(3), n: 1 })).decision).toBe("allow");
     expect(timed(engine, request("t", "tree.put", { root: { name: 1, kids: [] }, n: 1 }, 1)).reasons).toEqual(["request.args.root.name must be a string, not the number 1"]);
+  });
+});
+
+/** Strings of any UTF-16 code units (lone surrogates, controls, quotes, non-ASCII), and -0 among the numbers. */
+const anyText = fc.string({ unit: "binary" });
+const anyScalar = fc.oneof(anyText, fc.double(), fc.constant(-0), fc.integer(), fc.boolean());
+/** Field names an enforcement point could declare or send: any text, quotes, backslashes and Object.prototype's names. */
+const fieldName = fc.oneof(anyText, fc.constantFrom("__proto__", "constructor", "toString", "hasOwnProperty", '"', 'a"b', "\\", "", "to"));
+
+/**
+ * The record key as the general walk wrote it before quoted names were made once per shape:
+ * each declared own field present and not null, in the shape's order, as `"name":` and its
+ * key. Written here from canonicalKey alone, so a key text the fast path gets wrong differs.
+ */
+function walkedRecordKey(value: Record<string, unknown>, fields: readonly (readonly [string, null])[]): string {
+  const parts: string[] = [];
+  for (const [name] of fields) {
+    const member = Object.hasOwn(value, name) ? value[name] : undefined;
+    if (member !== undefined && member !== null) parts.push(`${JSON.stringify(name)}:${canonicalKey("", member)}`);
+  }
+  return `{${parts.join(",")}}`;
+}
+
+describe("the key of a value of no declared shape (an ask's scalar and list<string> arguments)", () => {
+  it("is the general walk's text, however it is made: an ask keyed before an upgrade is found after it", () => {
+    fc.assert(
+      fc.property(fc.oneof(anyScalar, fc.array(anyText), fc.array(fc.oneof(anyText, fc.integer(), fc.constant(-0), fc.constant(null))), fc.anything()), (value) => {
+        expect(declaredKey(value, null)).toBe(canonicalKey("", value));
+      }),
+      { numRuns: 2000 },
+    );
+    expect(declaredKey({ to: ["a@x", 'q"\n'], n: 3 }, { fields: [["n", null], ["to", null]] })).toBe('{"n":""|3,"to":""|["a@x","q\\"\\n"]}');
+    // -0 is written as JSON writes it, "0", on both paths (alone and in a list).
+    expect(declaredKey(-0, null)).toBe(canonicalKey("", -0));
+    expect(declaredKey([-0, "a"], null)).toBe(canonicalKey("", [-0, "a"]));
+    // A lone surrogate is escaped, not replaced: two such texts keep two keys.
+    expect(declaredKey(["\ud800"], null)).not.toBe(declaredKey(["\udc00"], null));
+    expect(declaredKey(["\ud800"], null)).toBe(canonicalKey("", ["\ud800"]));
+  });
+
+  it("of a record of declared fields whose names hold quotes, backslashes or __proto__, is the general walk's text field by field", () => {
+    const records = (names: readonly string[]) =>
+      fc.array(
+        fc.tuple(...names.map(() => fc.option(fc.oneof(anyScalar, fc.array(anyText), fc.anything()), { nil: undefined }))).map((members) => {
+          // Own fields, as JSON.parse makes them (`__proto__` too); an absent one is no field at all.
+          const record: Record<string, unknown> = {};
+          names.forEach((name, i) => {
+            if (members[i] !== undefined) Object.defineProperty(record, name, { value: members[i], enumerable: true, writable: true, configurable: true });
+          });
+          return record;
+        }),
+        { minLength: 1, maxLength: 4 },
+      );
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fieldName, { minLength: 1, maxLength: 6 }).chain((names) => fc.tuple(fc.constant(names), records(names))),
+        ([names, values]) => {
+          const fields = [...names].sort().map((name) => [name, null] as const);
+          // One shape for several values: its quoted names are made once and reused.
+          for (const value of values) expect(declaredKey(value, { fields })).toBe(walkedRecordKey(value, fields));
+        },
+      ),
+      { numRuns: 1000 },
+    );
+    // A declared `__proto__` the record does not have is absent, not Object.prototype.
+    expect(declaredKey({ to: "x" }, { fields: [["__proto__", null], ["to", null]] })).toBe('{"to":""|"x"}');
+    expect(declaredKey(JSON.parse('{"__proto__":"p","a\\"b":1}'), { fields: [["__proto__", null], ['a"b', null]] })).toBe('{"__proto__":""|"p","a\\"b":""|1}');
   });
 });
