@@ -59,15 +59,29 @@ interface Step {
   readonly startsOver: string | undefined;
 }
 
-/** Where a label `session.labels` gained came from: the line's `context.labels`, its tool's `returns`, or both. */
+/**
+ * Where a label `session.labels` gained came from: the line's `context.labels`, its tool's `returns`, or both; for an
+ * approval line, `ask`: the line of the asked call whose `context.labels` held it (the engine keeps them until the approval).
+ */
 interface LabelSource {
   readonly step: Step;
   readonly inContext: boolean;
   readonly returned: boolean;
+  readonly ask?: number;
+}
+
+/** An attempt answered `ask` in the current run, not yet approved: its tool, arguments (as JSON) and `context.labels`. */
+interface PendingAsk {
+  readonly line: number;
+  readonly tool: string;
+  readonly args: string | undefined;
+  readonly labels: readonly unknown[];
 }
 
 /** The lines of the session the history shows at most (the latest), then how many were left out. */
 export const SHOWN_HISTORY_LINES = 20;
+/** The asks awaiting approval the timeline keeps (the engine keeps 256 calls, each asked any number of times). */
+const PENDING_ASKS_KEPT = 1_024;
 /** The labels or lines one provenance names at most. */
 const SHOWN_SOURCES = 10;
 /** `--json`: the history entries given at most (the latest), and the line numbers one provenance's `lines` gives (the first): a 200,000-line session is no 40 MB document. */
@@ -88,6 +102,8 @@ export class SessionTimeline {
   /** Per label (and per tool allowed) in the current run: the step that first brought it. */
   private readonly labelFrom = new Map<string, LabelSource>();
   private readonly toolFrom = new Map<string, Step>();
+  /** The asks of the current run not yet approved, oldest first: an approval adds the labels they carried. */
+  private readonly pendingAsks: PendingAsk[] = [];
   /** The session after its latest line: its state as the request explained finds it (deciding that request changes the engine's). */
   private latest: SessionSummary | undefined;
   /** The session id tracked: the explained request's, when the engine takes it as one (else none is, and there is no history). */
@@ -124,7 +140,8 @@ export class SessionTimeline {
       // (but for the clock, whose expiry shows as a new run below): one snapshot a line, none for other sessions' lines.
       let before = this.latest;
       const after = this.engine.session(session);
-      const startsOver = this.startsOver(after);
+      const event = fields["event"] === "approval" || fields["event"] === "revocation" ? fields["event"] : undefined;
+      const startsOver = this.startsOver(after, event === undefined);
       this.latest = after;
       if (startsOver !== null) {
         // A new run of the session (its first attempt, or the first after it expired or its revocation was forgotten): its state starts empty.
@@ -133,8 +150,8 @@ export class SessionTimeline {
         this.firstSeen = after!.firstSeen;
         this.labelFrom.clear();
         this.toolFrom.clear();
+        this.pendingAsks.length = 0;
       }
-      const event = fields["event"] === "approval" || fields["event"] === "revocation" ? fields["event"] : undefined;
       const reason = event === "revocation" ? (typeof fields["reason"] === "string" ? fields["reason"] : undefined) : decision !== undefined && decision.rules.length === 0 ? decision.reasons[0] : undefined;
       const entry: HistoryEntry = {
         line,
@@ -160,9 +177,27 @@ export class SessionTimeline {
       this.steps.push(step);
       const context = (fields["context"] as { labels?: unknown } | null | undefined)?.labels;
       const returns = entry.tool !== null ? this.returnsOf(entry.tool) : [];
-      for (const label of entry.labelsAdded) this.labelFrom.set(label, { step, inContext: Array.isArray(context) && context.includes(label), returned: returns.includes(label) });
+      const asks = event === "approval" && approved === true ? this.takeAsks(entry.tool, fields["args"]) : [];
+      for (const label of entry.labelsAdded) {
+        const ask = asks.find((pending) => pending.labels.includes(label))?.line;
+        this.labelFrom.set(label, { step, inContext: Array.isArray(context) && context.includes(label), returned: returns.includes(label), ...(ask !== undefined ? { ask } : {}) });
+      }
+      // (An ask line approved as it came released its labels itself. Past PENDING_ASKS_KEPT asks, a label they carried gets no line.)
+      if (event === undefined && decision?.decision === "ask" && approved !== true && entry.tool !== null && this.pendingAsks.length < PENDING_ASKS_KEPT) this.pendingAsks.push({ line, tool: entry.tool, args: argsText(fields["args"]), labels: Array.isArray(context) ? context : [] });
       if (step.wentAhead && !this.toolFrom.has(entry.tool!)) this.toolFrom.set(entry.tool!, step);
     };
+  }
+
+  /**
+   * The pending asks an approval of `tool` with `args` took (the engine releases their labels to the session then):
+   * those of the same call. Arguments compared as written (the engine compares the declared ones): an ask of the same
+   * call written otherwise is not found, and its labels get no line rather than a wrong one.
+   */
+  private takeAsks(tool: string | null, args: unknown): PendingAsk[] {
+    const written = argsText(args);
+    const taken = this.pendingAsks.filter((ask) => ask.tool === tool && written !== undefined && ask.args === written);
+    for (const ask of taken) this.pendingAsks.splice(this.pendingAsks.indexOf(ask), 1);
+    return taken;
   }
 
   /**
@@ -171,9 +206,14 @@ export class SessionTimeline {
    * run's state is gone (docs/language.md section 8: a session's state expires, a revoked
    * session's record is forgotten).
    */
-  private startsOver(after: SessionSummary | undefined): string | undefined | null {
-    if (after === undefined || after.firstSeen === null || after.firstSeen === this.firstSeen) return null;
+  private startsOver(after: SessionSummary | undefined, attempt: boolean): string | undefined | null {
+    if (after === undefined || after.firstSeen === null) return null;
     if (this.firstSeen === undefined) return undefined;
+    // The same run: the same start, and its attempts counted on from the line before (an attempt adds one, an approval
+    // or revocation line none). A replay's new run can start at the very time the forgotten one did (its lines dated
+    // alike, the clock moved on by another session's): firstSeen alone would not tell them apart.
+    const previous = this.latest?.calls;
+    if (after.firstSeen === this.firstSeen && previous !== null && previous !== undefined && after.calls === previous + (attempt ? 1 : 0)) return null;
     return this.latest?.revoked != null ? "the earlier revocation was forgotten" : "the earlier state expired";
   }
 
@@ -184,7 +224,8 @@ export class SessionTimeline {
   decided(line: number): void {
     if (this.tracked === undefined || this.steps.length === 0) return;
     const after = this.engine.session(this.tracked);
-    const startsOver = this.startsOver(after);
+    // (Deciding the request explained was an attempt.)
+    const startsOver = this.startsOver(after, true);
     if (startsOver === null) return;
     this.lastStartsOver = { line, words: startsOver ?? "the earlier lines left it no state" };
   }
@@ -241,6 +282,8 @@ export class SessionTimeline {
       // Only the values that need no number to check against (the operands' values check counts).
       const unshown = [...new Set(trace.text.match(SESSION_FACTS) ?? [])].filter((text) => !shownByOperands.has(text));
       const provenance = unshown.flatMap((of) => {
+        // A clause that is the call alone (or its negation) says what it returned: lines of calls are named only when it found some.
+        if (calledAlone(trace, of) === false) return [];
         const found = this.provenanceOf(of, undefined, current);
         return found === undefined ? [] : [{ of, ...found }];
       });
@@ -310,6 +353,36 @@ export class SessionTimeline {
 /** The session values whose lines a clause can be explained by without a number to check them against. */
 const SESSION_FACTS = /session\.(?:labels|tools|last)\b(?!\()|session\.called\([^()]*\)/g;
 
+/**
+ * What `session.called(…)` (`of`) returned, when clause `trace` is that call alone or its negation
+ * (`not session.called(crm.*)`, in parentheses or not) and has a truth value; undefined otherwise.
+ */
+function calledAlone(trace: ClauseTrace, of: string): boolean | undefined {
+  if (typeof trace.value !== "boolean" || !of.startsWith("session.called(")) return undefined;
+  let text = trace.text.trim();
+  let negated = false;
+  for (;;) {
+    const inner = /^\((.*)\)$/s.exec(text);
+    const not = /^not(?:\s+|(?=\())(.*)$/s.exec(text);
+    if (inner !== null && balanced(inner[1]!)) text = inner[1]!.trim();
+    else if (not !== null) {
+      negated = !negated;
+      text = not[1]!.trim();
+    } else break;
+  }
+  return text === of ? trace.value !== negated : undefined;
+}
+
+/** Whether `text`'s parentheses pair up (so that `(a) or (b)` is not read as one parenthesised clause). */
+function balanced(text: string): boolean {
+  let depth = 0;
+  for (const character of text) {
+    if (character === "(") depth++;
+    else if (character === ")" && --depth < 0) return false;
+  }
+  return depth === 0;
+}
+
 /** A `session.called`/`session.count` call's arguments: the pattern (`*` when none; undefined when unreadable) and `within` (null when unreadable). */
 function callArguments(text: string): { pattern: string | undefined; within: number | undefined | null } {
   let within: number | undefined | null;
@@ -341,10 +414,16 @@ function agrees(shown: string | undefined, names: readonly string[] | null | und
   }
 }
 
-/** `pii returned by crm.lookup at line 1`, `pii in context.labels at line 1 (kb.search)`, or both. */
-function labelSourceText(label: string, { step, inContext, returned }: LabelSource): string {
+/**
+ * `pii returned by crm.lookup at line 1`, `pii in context.labels at line 1 (kb.search)`, or both; an approved ask's:
+ * `pii in context.labels at line 1 (the ask of http.get, approved at line 2)`. Undefined when the line is an approval
+ * and neither its ask nor its own context.labels is known to have held the label: no vaguer line is named.
+ */
+function labelSourceText(label: string, { step, inContext, returned, ask }: LabelSource): string | undefined {
   const tool = step.entry.tool === null ? "?" : shownText(step.entry.tool);
   const at = `at line ${step.entry.line}`;
+  if (ask !== undefined) return `${label} in context.labels at line ${ask} (the ask of ${tool}, approved ${at}${inContext ? ", whose context.labels held it too" : ""}${returned ? `; ${tool} returns it too` : ""})`;
+  if (step.entry.event === "approval" && !inContext && !returned) return undefined;
   if (returned && inContext) return `${label} returned by ${tool} and in context.labels ${at}`;
   if (returned) return `${label} returned by ${tool} ${at}`;
   if (inContext) return `${label} in context.labels ${at} (${tool})`;
@@ -352,17 +431,18 @@ function labelSourceText(label: string, { step, inContext, returned }: LabelSour
 }
 
 /** Each of `names` with the step that brought it (those with none left out), at most SHOWN_SOURCES, then a count. */
-function sources<T extends { readonly step: Step }>(names: readonly string[], from: ReadonlyMap<string, T>, say: (name: string, source: T) => string): Provenance | undefined {
+function sources<T extends { readonly step: Step; readonly ask?: number }>(names: readonly string[], from: ReadonlyMap<string, T>, say: (name: string, source: T) => string | undefined): Provenance | undefined {
   const found = names.flatMap((name) => {
     const source = from.get(name);
-    return source === undefined ? [] : [{ name, step: source.step, source }];
+    const text = source === undefined ? undefined : say(shownText(name), source);
+    return source === undefined || text === undefined ? [] : [{ name, step: source.step, source, text }];
   });
   if (found.length === 0) return undefined;
   // In the order the lines came (then by name): the session's story, read from the top.
   found.sort((a, b) => a.step.entry.line - b.step.entry.line || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const shown = found.slice(0, SHOWN_SOURCES).map(({ name, source }) => say(shownText(name), source));
+  const shown = found.slice(0, SHOWN_SOURCES).map(({ text }) => text);
   const more = found.length > SHOWN_SOURCES ? `, and ${found.length - SHOWN_SOURCES} more` : "";
-  return { text: `${shown.join(", ")}${more}`, lines: [...new Set(found.map(({ step }) => step.entry.line))].sort((a, b) => a - b) };
+  return { text: `${shown.join(", ")}${more}`, lines: [...new Set(found.flatMap(({ step, source }) => (source.ask !== undefined ? [source.ask, step.entry.line] : [step.entry.line])))].sort((a, b) => a - b) };
 }
 
 /** `line 3`, `lines 2 and 5`, `lines 1, 2 and 4`; past SHOWN_SOURCES, the first and the last with the count. */
@@ -402,6 +482,15 @@ function stepText(step: Step): string {
     parts.push(`revokes the session${entry.revoked.by === "rules" ? ` (${entry.revoked.rules.join(", ")})` : ""}${why !== undefined ? `: ${shownText(why)}` : ""}`);
   }
   return `line ${entry.line}${entry.time !== null ? `, ${shownText(entry.time)}` : ""}: ${parts.join("; ")}`;
+}
+
+/** A call's `args` as JSON, to tell an approval's call from other asks of its tool; undefined when it cannot be written. */
+function argsText(args: unknown): string | undefined {
+  try {
+    return JSON.stringify(args);
+  } catch {
+    return undefined;
+  }
 }
 
 function count(n: number, noun: string): string {

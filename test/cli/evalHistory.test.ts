@@ -4,7 +4,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cli, type CliResult } from "../helpers.js";
 import { expectGolden, runText } from "../goldens/golden.js";
-import { call, DECLS, SUPPORT_RULES } from "../runtime/fixtures.js";
+import { call, DECLS, engineWith, SUPPORT_RULES } from "../runtime/fixtures.js";
+import { explain } from "../../src/runtime/explain.js";
+import { SessionTimeline } from "../../src/testing/sessionHistory.js";
 
 /**
  * `policyc eval` with a history: the earlier lines of the explained request's session, with what
@@ -199,6 +201,53 @@ describe("policyc eval: the session's history", () => {
     expect(revoked.stdout).not.toContain("at line 1)");
   });
 
+  it("a session that starts over at the very time its forgotten run began (another session moved the clock): told by its attempt count", async () => {
+    const DAY = 86_400_000;
+    const RESTART = ["policy r {", '  @name("base") allow *', '  @name("need-lookup") deny email.send when not session.called(crm.*)', '  @name("tl") deny http.get when session.tools contains kb.search', '  @name("cl") deny email.send when session.called(kb.*)', "}", ""].join("\n");
+    write("restart.policy", RESTART);
+    // The request explained starts over: a lookup, another session 3 days on, then an email of s1 dated as the lookup.
+    write("rs1.jsonl", jsonl([call("crm.lookup", 0, { session: "s1" }), call("kb.search", 3 * DAY, { session: "s2" }), call("email.send", 0, { session: "s1" })]));
+    const last = await evaluate(["decls.policy", "restart.policy", "-r", "rs1.jsonl"]);
+    expect(last.code).toBe(0);
+    expect(last.stdout).toContain("  session starts over at line 3 (the request explained): the earlier state expired\n");
+    expect(last.stdout).toContain("    `not session.called(crm.*)` was true\n");
+    expect(last.stdout).not.toContain("at line 1");
+    // An earlier line starts over: the lines named are of the new run (line 3), not the forgotten one (line 1).
+    const research = { session: "s1", intent: "research" };
+    write("rs4.jsonl", jsonl([call("kb.search", 0, research), call("kb.search", 3 * DAY, { ...research, session: "s2" }), call("kb.search", 0, research), call("http.get", 2000, research)]));
+    const tools = await evaluate(["decls.policy", "restart.policy", "-r", "rs4.jsonl"]);
+    expect(tools.stdout).toContain("  session starts over at line 3: the earlier state expired\n  line 3, ");
+    expect(tools.stdout).toContain("(session.tools is [\"kb.search\"]: kb.search at line 3)");
+    write("rs5.jsonl", jsonl([call("kb.search", 0, { session: "s1" }), call("kb.search", 3 * DAY, { session: "s2" }), call("kb.search", 0, { session: "s1" }), call("email.send", 2000, { session: "s1" })]));
+    const called = await evaluate(["decls.policy", "restart.policy", "-r", "rs5.jsonl"]);
+    expect(called.stdout).toContain("`session.called(kb.*)` was true (kb.search allowed at line 3)\n");
+    const json = JSON.parse((await evaluate(["decls.policy", "restart.policy", "-r", "rs5.jsonl", "--json"])).stdout) as { history: { line: number; startsRun?: boolean }[] };
+    expect(json.history.map((entry) => entry.startsRun ?? false)).toEqual([false, true]);
+  });
+
+  it("a bare session.called clause whose truth says no call was found names no line", () => {
+    const engine = engineWith(['  @name("base") allow *', '  @name("need") deny email.send when not session.called(crm.*)', '  @name("seen") deny email.send when (session.called(crm.*))'].join("\n"));
+    const timeline = new SessionTimeline(engine, "s1", () => []);
+    const lookup = call("crm.lookup", 0, { session: "s1" });
+    const stepped = timeline.step(lookup, 1);
+    stepped(engine.decide(lookup), undefined, undefined);
+    const mail = call("email.send", 1000, { session: "s1" });
+    const explained = explain(engine, mail);
+    const decision = engine.decide(mail);
+    timeline.decided(2);
+    const provenanceOf = (explanation: typeof explained, rule: string): unknown => explanation.rules.find((trace) => trace.id === rule)!.clauses[0]!.provenance;
+    // As decided: `session.called(crm.*)` was true, line 1 named (`not …` false; in parentheses, true).
+    const named = timeline.withProvenance(explained, ["need", "seen"], mail);
+    expect(provenanceOf(named, "need")).toEqual([{ of: "session.called(crm.*)", text: "crm.lookup allowed at line 1", lines: [1] }]);
+    expect(provenanceOf(named, "seen")).toEqual([{ of: "session.called(crm.*)", text: "crm.lookup allowed at line 1", lines: [1] }]);
+    expect(decision.rules).toEqual(["seen"]);
+    // Clauses whose truth says the call found nothing (as an explanation of an earlier run's state would): no line named.
+    const flipped = { ...explained, rules: explained.rules.map((trace) => (trace.id === "base" ? trace : { ...trace, clauses: trace.clauses.map((clause) => ({ ...clause, value: !(clause.value as boolean) })) })) };
+    const contradicted = timeline.withProvenance(flipped, ["need", "seen"], mail);
+    expect(provenanceOf(contradicted, "need")).toBeUndefined();
+    expect(provenanceOf(contradicted, "seen")).toBeUndefined();
+  });
+
   it("lines without a session are counted apart from other sessions' lines", async () => {
     const { session: _, ...sessionless } = call("kb.search", 500);
     write("nosession.jsonl", jsonl([call("kb.search", 0, { session: "other" }), sessionless, call("crm.lookup", 1000, { session: "s1" })]));
@@ -236,7 +285,13 @@ describe("policyc eval: the session's history", () => {
     write("approved.jsonl", jsonl([call("http.get", 0, external), { event: "approval", ...call("http.get", 1000, external), approved: true }, call("email.send", 2000, { session: "s8", intent: "research", args: LEAK })]));
     const approved = await evaluate([...SUPPORT, "-r", "approved.jsonl"]);
     expect(approved.stdout).toContain("  line 2, 2026-11-29T10:00:01.000Z: approval of http.get: taken; adds label pii\n");
-    expect(approved.stdout).toContain("(session.labels is [\"pii\"]: pii in context.labels at line 2 (http.get))");
+    expect(approved.stdout).toContain("(session.labels is [\"pii\"]: pii in context.labels at line 1 (the ask of http.get, approved at line 2, whose context.labels held it too))");
+    // The ask alone carried pii: the approval line released it, and the ask's line is named.
+    write("asked.jsonl", jsonl([call("http.get", 0, external), { event: "approval", ...call("http.get", 1000, { ...external, context: { ...external.context, labels: [] } }), approved: true }, call("email.send", 2000, { session: "s8", intent: "research", args: LEAK })]));
+    const asked = await evaluate([...SUPPORT, "-r", "asked.jsonl"]);
+    expect(asked.stdout).toContain("(session.labels is [\"pii\"]: pii in context.labels at line 1 (the ask of http.get, approved at line 2))");
+    const json = JSON.parse((await evaluate([...SUPPORT, "-r", "asked.jsonl", "--json"])).stdout) as unknown;
+    expect(JSON.stringify(json)).toContain('"lines":[1,2]');
   });
 
   it("--json caps the history at its last 1,000 lines and a provenance's lines at 20, with how many were left out", async () => {
