@@ -116,20 +116,16 @@ export interface RelatedLocationJson {
 
 export function diagnosticToJson(d: Diagnostic): DiagnosticJson {
   const json: DiagnosticJson = { code: d.code, severity: d.severity, message: d.message, file: d.span?.file.path ?? d.path ?? null, line: null, column: null, end: null };
-  if (d.span) {
-    const start = d.span.file.position(d.span.start);
-    json.line = start.line;
-    json.column = start.column;
-    json.end = d.span.file.position(d.span.end);
-  }
+  if (d.span) Object.assign(json, spanJson(d.span));
   if (d.help) json.help = d.help;
-  if (d.related !== undefined && d.related.length > 0) {
-    json.related = d.related.map(({ span, message }) => {
-      const { line, column } = span.file.position(span.start);
-      return { file: span.file.path, line, column, end: span.file.position(span.end), message };
-    });
-  }
+  if (d.related !== undefined && d.related.length > 0) json.related = d.related.map(({ span, message }) => ({ ...spanJson(span), message }));
   return json;
+}
+
+/** A span as the JSON reports give places: its file, where it starts, and where it ends. */
+function spanJson(span: Span): { file: string; line: number; column: number; end: { line: number; column: number } } {
+  const { line, column } = span.file.position(span.start);
+  return { file: span.file.path, line, column, end: span.file.position(span.end) };
 }
 
 /** Where a diagnostic is: `p.policy:3:35`, a path alone (an unreadable one), or nothing. */

@@ -1,4 +1,5 @@
 import { printable } from "../diagnostics/printable.js";
+import { counted } from "../diagnostics/render.js";
 import type { Decision } from "../runtime/decision.js";
 import type { Engine, RevocationSummary, RevokeResult, SessionSummary } from "../runtime/engine.js";
 import type { ComparedOperand, Evidence, Provenance } from "../runtime/evidence.js";
@@ -245,14 +246,14 @@ export class SessionTimeline {
   render(): string {
     const label = sessionLabel(this.session);
     const name = label.startsWith("(") ? label : `session ${label}`;
-    const counted = [...(this.otherLines > 0 ? [`${count(this.otherLines, "line")} of other sessions`] : []), ...(this.sessionlessLines > 0 ? [`${count(this.sessionlessLines, "line")} without a session`] : [])];
-    const others = counted.length === 0 ? "" : ` (and ${counted.join(", ")})`;
+    const tallies = [...(this.otherLines > 0 ? [`${counted(this.otherLines, "line")} of other sessions`] : []), ...(this.sessionlessLines > 0 ? [`${counted(this.sessionlessLines, "line")} without a session`] : [])];
+    const others = tallies.length === 0 ? "" : ` (and ${tallies.join(", ")})`;
     const restart = this.lastStartsOver === undefined ? [] : [`  session starts over at line ${this.lastStartsOver.line} (the request explained): ${this.lastStartsOver.words}`];
     if (this.steps.length === 0) return `history: no earlier line of ${printable(name)}${others}`;
     const shown = this.steps.slice(-SHOWN_HISTORY_LINES);
     const left = this.steps.length - shown.length;
-    const lines = [`history of ${printable(name)}: ${count(this.steps.length, "earlier line")}${left > 0 ? `, the last ${shown.length} shown` : ""}${others}`];
-    if (left > 0) lines.push(`  … ${count(left, "earlier line")} of the session not shown`);
+    const lines = [`history of ${printable(name)}: ${counted(this.steps.length, "earlier line")}${left > 0 ? `, the last ${shown.length} shown` : ""}${others}`];
+    if (left > 0) lines.push(`  … ${counted(left, "earlier line")} of the session not shown`);
     for (const step of shown) {
       if (step.startsOver !== undefined) lines.push(`  session starts over at line ${step.entry.line}: ${step.startsOver}`);
       lines.push(`  ${printable(stepText(step))}`);
@@ -340,13 +341,13 @@ export class SessionTimeline {
       const how = latest.entry.decision === "allow" ? "allowed" : "approved";
       return { text: `${latest.entry.tool!} ${how} at line ${latest.entry.line}${calls.length > 1 ? ` (the latest of ${calls.length})` : ""}`, lines: calls.map((step) => step.entry.line) };
     }
-    const counted = attempts.filter((step) => globMatch(pattern, step.entry.tool ?? "") && inWindow(step));
+    const inWindowAttempts = attempts.filter((step) => globMatch(pattern, step.entry.tool ?? "") && inWindow(step));
     const thisOne = current.tool !== null && globMatch(pattern, current.tool);
-    if (counted.length === 0 || counted.length + (thisOne ? 1 : 0) !== number) return undefined;
-    const first = counted[0]!.entry.line;
-    const last = counted[counted.length - 1]!.entry.line;
-    const earlier = counted.length >= 3 ? `${counted.length} attempts from line ${first} to line ${last}` : lineList(counted);
-    return { text: `${earlier}${thisOne ? `${counted.length >= 2 ? "," : ""} and this one` : ""}`, lines: counted.map((step) => step.entry.line) };
+    if (inWindowAttempts.length === 0 || inWindowAttempts.length + (thisOne ? 1 : 0) !== number) return undefined;
+    const first = inWindowAttempts[0]!.entry.line;
+    const last = inWindowAttempts[inWindowAttempts.length - 1]!.entry.line;
+    const earlier = inWindowAttempts.length >= 3 ? `${inWindowAttempts.length} attempts from line ${first} to line ${last}` : lineList(inWindowAttempts);
+    return { text: `${earlier}${thisOne ? `${inWindowAttempts.length >= 2 ? "," : ""} and this one` : ""}`, lines: inWindowAttempts.map((step) => step.entry.line) };
   }
 }
 
@@ -491,8 +492,4 @@ function argsText(args: unknown): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function count(n: number, noun: string): string {
-  return `${n.toLocaleString("en-US")} ${noun}${n === 1 ? "" : "s"}`;
 }
