@@ -428,6 +428,8 @@ export interface ToolEntry {
   readonly onApproval: readonly GrantingAllow[] | undefined;
   /** For a tool that reports masks: the bits of its ask rules. */
   readonly askBits: number;
+  /** The reasons of its rules that write none, by rule index, as made (Engine.defaultReasonOf). */
+  readonly defaultReasons: Map<number, string>;
 }
 
 type SharedDecision = { decision: Decision; revocation: RevocationCause | undefined };
@@ -627,6 +629,7 @@ export class Engine {
         defaultDeny: freezeDecision({ decision: "deny", rules: [], reasons: [defaultDenyReason(name)], locations: [], grants: [], revoked: false, errors: [] }),
         decisions: { next: new Map(), built: undefined },
         sharedCount: 0,
+        defaultReasons: new Map(),
       });
     }
     this.toolNames = new NameIndex(this.tools.keys());
@@ -1384,7 +1387,7 @@ export class Engine {
         continue;
       }
       rules.push(rule.id);
-      reasons.push(rule.reason ?? defaultReason(rule.effect, rule.id, tool));
+      reasons.push(rule.reason ?? this.defaultReasonOf(index, c.entry, tool));
       locations.push(rule.location);
       // Also when it matched because its condition failed (docs/language.md section 7, step 5:
       // errors make a deny match, and a matched deny … revoke revokes). Whatever failed — a URL the agent made
@@ -1396,18 +1399,29 @@ export class Engine {
       // and its reason says so rather than claim its condition held. So, revoking or not, when
       // its only error is a count a reload left untold (WINDOW_RELOADED: a window kept short for
       // the old policy's smaller number), which no session's conduct brought about.
-      const own = errors?.filter((error) => error.startsWith(`${rule.id}: `));
-      const reloaded = own !== undefined && own.length > 0 && own.every((error) => error === `${rule.id}: ${WINDOW_RELOADED}`);
+      const own = errors === undefined ? OWN_NONE : ownErrors(errors, rule.id);
+      const reloaded = own === OWN_RELOADED;
       if (reloaded) reasons[reasons.length - 1] = untoldSinceReloadReason(rule.revoke);
       if (!rule.revoke || reloaded) continue;
-      if (own === undefined || own.length === 0) revokingCleanly.push(rules.length - 1);
-      else if (own.every((error) => error === `${rule.id}: ${WINDOW_TRIMMED}`)) reasons[reasons.length - 1] = UNTOLD_COUNT_REASON;
+      if (own === OWN_NONE) revokingCleanly.push(rules.length - 1);
+      else if (own === OWN_TRIMMED) reasons[reasons.length - 1] = UNTOLD_COUNT_REASON;
       else revokingByError.push(rules.length - 1);
     }
     const revocation = revocationOf(revokingCleanly.length > 0 ? revokingCleanly : revokingByError, rules, reasons, locations, errors);
     const revoked = revocation !== undefined;
     if (effect === "ask") return { decision: { decision: effect, rules, reasons, locations, grants: EMPTY, grantsOnApproval: grants ?? EMPTY, grantingRules: grantingRules.length > 0 ? grantingRules : EMPTY, revoked, errors: errors ?? EMPTY }, revocation };
     return { decision: { decision: effect, rules, reasons, locations, grants: effect === "allow" && grants ? grants : EMPTY, revoked, errors: errors ?? EMPTY }, revocation };
+  }
+
+  /**
+   * The reason of a rule that writes none, for a tool: made once per rule and tool and kept in
+   * the tool's entry. A shared decision is built once anyway; a decision with errors is built
+   * afresh each time (its errors are its own), and would make the same text again.
+   */
+  private defaultReasonOf(index: number, entry: ToolEntry, tool: string): string {
+    let reason = entry.defaultReasons.get(index);
+    if (reason === undefined) entry.defaultReasons.set(index, (reason = defaultReason(this.rules[index]!.effect, this.rules[index]!.id, tool)));
+    return reason;
   }
 
   /** Indices of the rules that target a tool, in source order (for explanations). @internal */
@@ -2344,6 +2358,30 @@ const UNTOLD_COUNT_REASON =
  */
 function untoldSinceReloadReason(revoke: boolean): string {
   return `its session.count cannot be told since the policy was reloaded: the session's attempts before the reload were kept only as far as the old policy's counts needed (a smaller number), so the rule matches (fails closed)${revoke ? " without revoking the session" : ""} until its window no longer reaches back to them`;
+}
+
+/** What a matched rule's own errors (those starting with its id and `: `) are (ownErrors). */
+const OWN_NONE = 0;
+const OWN_RELOADED = 1;
+const OWN_TRIMMED = 2;
+const OWN_OTHER = 3;
+
+/**
+ * Whether rule `id` has errors among `errors`, and whether they are all the count a reload left
+ * untold (WINDOW_RELOADED) or all the count the window trimmed (WINDOW_TRIMMED): read in one
+ * pass without making the prefix or a filtered list (a decision with errors is built for each
+ * attempt, and most of its rules have none of them).
+ */
+function ownErrors(errors: readonly string[], id: string): number {
+  let own = OWN_NONE;
+  const start = id.length + 2;
+  for (const error of errors) {
+    if (error.length < start || error.charCodeAt(id.length) !== 58 || error.charCodeAt(id.length + 1) !== 32 || !error.startsWith(id)) continue;
+    const kind = error.length === start + WINDOW_RELOADED.length && error.endsWith(WINDOW_RELOADED) ? OWN_RELOADED : error.length === start + WINDOW_TRIMMED.length && error.endsWith(WINDOW_TRIMMED) ? OWN_TRIMMED : OWN_OTHER;
+    if (own === OWN_NONE) own = kind;
+    else if (own !== kind) return OWN_OTHER;
+  }
+  return own;
 }
 
 /**
