@@ -430,6 +430,8 @@ export interface ToolEntry {
   readonly askBits: number;
   /** The reasons of its rules that write none, by rule index, as made (Engine.defaultReasonOf). */
   readonly defaultReasons: Map<number, string>;
+  /** What its asks' keys start with (askKeyPrefix), made once. */
+  readonly askPrefix: string;
 }
 
 type SharedDecision = { decision: Decision; revocation: RevocationCause | undefined };
@@ -630,6 +632,7 @@ export class Engine {
         decisions: { next: new Map(), built: undefined },
         sharedCount: 0,
         defaultReasons: new Map(),
+        askPrefix: askKeyPrefix(name),
       });
     }
     this.toolNames = new NameIndex(this.tools.keys());
@@ -1352,7 +1355,7 @@ export class Engine {
     // (Only when the session keeps labels: otherwise nothing reads them.)
     const labels = allowed && state.labels ? labelsOf(c.context?.["labels"]) : undefined;
     // An ask awaits approval as the call it is: its tool and declared arguments, and its data.
-    const asking = decision.decision === "ask" ? askKey(c.tool, c.args, c.entry.argsShape) : undefined;
+    const asking = decision.decision === "ask" ? askKey(c.entry.askPrefix, c.args, c.entry.argsShape) : undefined;
     const askedLabels = asking !== undefined && state.labels ? labelsOf(c.context?.["labels"]) : undefined;
     if (revocation) state.revoked = this.revocationRecord(revocation, decision, c);
     this.sessions.record(state, c.now, c.clockReading, c.tool, c.entry.ordinal, c.same, c.args, allowed, decision.decision === "deny", labels, allowed ? c.entry.returns : undefined);
@@ -1911,12 +1914,18 @@ function sameArgsFor(generated: GeneratedTool["sameArgs"], shape: ValueShape): (
  * `session.repeats` compares them): its text when short, else its hash, so that an ask
  * awaiting approval takes no more memory however large its arguments. (Computing it walks them once, as validating them
  * did: an ask of a 1 MB argument takes milliseconds, which a person's approval dwarfs.)
+ * `prefix`: the tool's (askKeyPrefix), made once per tool rather than per ask.
  */
-function askKey(tool: string, args: unknown, shape: ValueShape): string {
-  const call = `${JSON.stringify(tool)}|${helpers.declaredKey(args, shape)}`;
+function askKey(prefix: string, args: unknown, shape: ValueShape): string {
+  const call = prefix + helpers.declaredKey(args, shape);
   // A short call is its own key (no hash to compute: most asks are of a few small arguments);
   // a longer one is kept as its SHA-256. The first character tells the two kinds apart.
   return call.length <= ASK_KEY_TEXT_MAX ? `=${call}` : `#${hash("sha256", call, "base64")}`;
+}
+
+/** What the asks of `tool` are keyed by before their arguments (askKey): its name as JSON and `|`. */
+function askKeyPrefix(tool: string): string {
+  return `${JSON.stringify(tool)}|`;
 }
 
 /**
@@ -2303,14 +2312,15 @@ function errorsOf(errors: readonly string[] | undefined): string {
 function pendingAskOf(state: SessionState, tool: string, args: unknown, argsShape: ValueShape): [string, PendingAsk] | undefined {
   const asked = state.asked;
   if (asked === undefined) return undefined;
-  const key = askKey(tool, args, argsShape);
+  const prefix = askKeyPrefix(tool);
+  const key = askKey(prefix, args, argsShape);
   const pending = asked.get(key);
   if (pending !== undefined) return [key, pending];
   const tried = new Set([argsShape]);
   for (const ask of asked.values()) {
     if (ask.tool !== tool || tried.has(ask.argsShape)) continue;
     tried.add(ask.argsShape);
-    const asKey = askKey(tool, args, ask.argsShape);
+    const asKey = askKey(prefix, args, ask.argsShape);
     const then = asked.get(asKey);
     if (then !== undefined) return [asKey, then];
   }
