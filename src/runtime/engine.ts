@@ -719,7 +719,7 @@ export class Engine {
       // denied or not asked about at all, even of a tool with an ask awaiting approval (the
       // person approved that call, not another the agent or a mixed-up queue sends).
       const state = prepared.s;
-      const found = pendingAskOf(state, prepared.tool, prepared.args, prepared.entry.argsShape);
+      const found = pendingAskOf(state, prepared.tool, prepared.entry, prepared.args);
       if (found === undefined) return noAskFor(state, sessionId, prepared.tool);
       const [key, pending] = found;
       // Asks of the call made under another policy (a reload since): the policy in force must
@@ -2309,10 +2309,12 @@ function errorsOf(errors: readonly string[] | undefined): string {
  * old way (the arguments themselves are not kept, so it cannot be made anew): the person approved
  * the call as it was compared then. Only on a miss, once per shape the tool's asks were made with.
  */
-function pendingAskOf(state: SessionState, tool: string, args: unknown, argsShape: ValueShape): [string, PendingAsk] | undefined {
+function pendingAskOf(state: SessionState, tool: string, entry: ToolEntry, args: unknown): [string, PendingAsk] | undefined {
   const asked = state.asked;
   if (asked === undefined) return undefined;
-  const prefix = askKeyPrefix(tool);
+  // The tool entry's prefix, as the decision that asked used (buildDecision): one source of the key's text.
+  const prefix = entry.askPrefix;
+  const argsShape = entry.argsShape;
   const key = askKey(prefix, args, argsShape);
   const pending = asked.get(key);
   if (pending !== undefined) return [key, pending];
@@ -2389,6 +2391,12 @@ function ownErrors(errors: readonly string[], id: string): number {
     if (error.length < start || error.charCodeAt(id.length) !== 58 || error.charCodeAt(id.length + 1) !== 32 || !error.startsWith(id)) continue;
     const kind = error.length === start + WINDOW_RELOADED.length && error.endsWith(WINDOW_RELOADED) ? OWN_RELOADED : error.length === start + WINDOW_TRIMMED.length && error.endsWith(WINDOW_TRIMMED) ? OWN_TRIMMED : OWN_OTHER;
     if (own === OWN_NONE) own = kind;
+    // Errors of more than one kind: not an untold count alone (every error of the rule must be
+    // one), so the rule revokes through its error. Unreachable today, and so untested: the
+    // generated code records at most one error per rule per evaluation (emitJavaScript.ts: a rule
+    // keeps the first fault it notes, `c.fault ??=`, and `faulted` records that one). Kept so that
+    // code recording more could not make a rule with a real error pass for an untold count (not
+    // revoke, or give the untold count as its reason).
     else if (own !== kind) return OWN_OTHER;
   }
   return own;
