@@ -50,7 +50,8 @@ function pass(decide, requests) {
  * optimized after about 1,000 passes (14 s), the hand-written function's after about 1,200
  * passes (6 s), where an 8 s cap, or a best pass that stops improving for a second on a busy
  * machine, had ended policyc's warm-up with some of them still interpreted. An enforcement
- * point runs warm for hours: both sides are measured after the same number of passes.
+ * point runs warm for hours: both sides are measured after the same number of passes, unless
+ * `maxMs` of passes (warm-up and top-up together, see nsPerDecision) cut one short.
  */
 function warmUp(impl, requests, { minMs, quietMs, maxMs, minPasses }) {
   let total = 0;
@@ -71,7 +72,7 @@ function warmUp(impl, requests, { minMs, quietMs, maxMs, minPasses }) {
     }
     if (passes >= minPasses && total >= minMs * 1e6 && total - improvedAt >= quietMs * 1e6 && recent.length >= 5) break;
   }
-  return { ns: recent.reduce((a, b) => a + b, 0) / recent.length, passes };
+  return { ns: recent.reduce((a, b) => a + b, 0) / recent.length, passes, totalNs: total };
 }
 
 /**
@@ -80,17 +81,24 @@ function warmUp(impl, requests, { minMs, quietMs, maxMs, minPasses }) {
  * until its speed settles (see `warmUp`), then topped up to as many warm-up passes as the one
  * that took the most (the same warm-up on every side); then they are interleaved round by
  * round, so drift in machine load hits them alike; the result is the median over rounds.
+ * The top-up counts against the same `maxWarmupMs` of passes as the warm-up (each side's own),
+ * so a child's warm-up stays bounded (bench/run.js gives it 300 s): `warmupPasses` says how many
+ * passes each side had, `warmupCut` whether the cap stopped it short of `minPasses` or of the
+ * others' count (then the comparison is not after the same warm-up, and the bench says so).
  * @param {{ name: string, decide: (r: unknown) => { rules: readonly string[] }, reset: () => void }[]} impls
  */
 export function nsPerDecision(impls, requests, { warmupMs = 600, quietMs = 1000, maxWarmupMs = 60_000, minPasses = 1500, rounds = 7, roundMs = 120 } = {}) {
   const warmed = impls.map((impl) => warmUp(impl, requests, { minMs: warmupMs, quietMs, maxMs: maxWarmupMs, minPasses }));
   const most = Math.max(...warmed.map((w) => w.passes));
   impls.forEach((impl, k) => {
-    for (let p = warmed[k].passes; p < most; p++) {
+    const w = warmed[k];
+    while (w.passes < most && w.totalNs < maxWarmupMs * 1e6) {
       impl.reset();
-      pass(impl.decide, requests);
+      w.totalNs += pass(impl.decide, requests);
+      w.passes++;
     }
   });
+  const cut = warmed.some((w) => w.passes < minPasses || w.passes < most);
   const passNs = warmed.map((w) => w.ns);
   const perRound = passNs.map((ns) => Math.max(1, Math.round((roundMs * 1e6) / ns)));
   const samples = impls.map(() => []);
@@ -112,7 +120,7 @@ export function nsPerDecision(impls, requests, { warmupMs = 600, quietMs = 1000,
   }
   // `cpuNs`: the same from CPU time, which leaves out time the process waited for a core
   // (it includes GC helper threads, so it can exceed the wall figure on an idle machine).
-  return samples.map((s, k) => ({ ns: median(s), cpuNs: median(cpuSamples[k]), samples: s }));
+  return samples.map((s, k) => ({ ns: median(s), cpuNs: median(cpuSamples[k]), samples: s, warmupPasses: warmed[k].passes, warmupCut: cut }));
 }
 
 /**
