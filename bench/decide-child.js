@@ -85,6 +85,8 @@ process.stdout.write(
     handwritten: h.ns,
     policycCpu: p.cpuNs,
     handwrittenCpu: h.cpuNs,
+    warmupPasses: { policyc: p.warmupPasses, handwritten: h.warmupPasses },
+    warmupCut: p.warmupCut,
     wallMs,
     cpuShare: cpu,
     cedarFile,

@@ -185,6 +185,9 @@ for (const row of decideRows) {
   );
 }
 console.log("  (per call: rules targeting the called tool / rules in the decision, averaged over the mix)");
+// The warm-up (bench/timing.js): at least 1,500 passes on each side and as many on both, within
+// 60 s of passes per side; when the cap stopped one short, its figures are not after the same warm-up.
+console.log(`  warm-up passes (policyc / hand-written): ${decideRows.map((r) => `${fmt(r.rules)}: ${fmt(r.warmupPasses.policyc)} / ${fmt(r.warmupPasses.handwritten)}${r.warmupCut ? " (cut short by the 60 s cap)" : ""}`).join(", ")}`);
 if (!cedar) console.log("  cedar-wasm not installed (npm i --no-save @cedar-policy/cedar-wasm@4.13.0)");
 else if (cedarReport?.error) console.log(`  cedar-wasm: ${cedarReport.error}`);
 else {

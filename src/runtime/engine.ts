@@ -428,6 +428,10 @@ export interface ToolEntry {
   readonly onApproval: readonly GrantingAllow[] | undefined;
   /** For a tool that reports masks: the bits of its ask rules. */
   readonly askBits: number;
+  /** The reasons of its rules that write none, by rule index, as made (Engine.defaultReasonOf). */
+  readonly defaultReasons: Map<number, string>;
+  /** What its asks' keys start with (askKeyPrefix), made once. */
+  readonly askPrefix: string;
 }
 
 type SharedDecision = { decision: Decision; revocation: RevocationCause | undefined };
@@ -627,6 +631,8 @@ export class Engine {
         defaultDeny: freezeDecision({ decision: "deny", rules: [], reasons: [defaultDenyReason(name)], locations: [], grants: [], revoked: false, errors: [] }),
         decisions: { next: new Map(), built: undefined },
         sharedCount: 0,
+        defaultReasons: new Map(),
+        askPrefix: askKeyPrefix(name),
       });
     }
     this.toolNames = new NameIndex(this.tools.keys());
@@ -713,7 +719,7 @@ export class Engine {
       // denied or not asked about at all, even of a tool with an ask awaiting approval (the
       // person approved that call, not another the agent or a mixed-up queue sends).
       const state = prepared.s;
-      const found = pendingAskOf(state, prepared.tool, prepared.args, prepared.entry.argsShape);
+      const found = pendingAskOf(state, prepared.tool, prepared.entry, prepared.args);
       if (found === undefined) return noAskFor(state, sessionId, prepared.tool);
       const [key, pending] = found;
       // Asks of the call made under another policy (a reload since): the policy in force must
@@ -1349,7 +1355,7 @@ export class Engine {
     // (Only when the session keeps labels: otherwise nothing reads them.)
     const labels = allowed && state.labels ? labelsOf(c.context?.["labels"]) : undefined;
     // An ask awaits approval as the call it is: its tool and declared arguments, and its data.
-    const asking = decision.decision === "ask" ? askKey(c.tool, c.args, c.entry.argsShape) : undefined;
+    const asking = decision.decision === "ask" ? askKey(c.entry.askPrefix, c.args, c.entry.argsShape) : undefined;
     const askedLabels = asking !== undefined && state.labels ? labelsOf(c.context?.["labels"]) : undefined;
     if (revocation) state.revoked = this.revocationRecord(revocation, decision, c);
     this.sessions.record(state, c.now, c.clockReading, c.tool, c.entry.ordinal, c.same, c.args, allowed, decision.decision === "deny", labels, allowed ? c.entry.returns : undefined);
@@ -1384,7 +1390,7 @@ export class Engine {
         continue;
       }
       rules.push(rule.id);
-      reasons.push(rule.reason ?? defaultReason(rule.effect, rule.id, tool));
+      reasons.push(rule.reason ?? this.defaultReasonOf(index, c.entry, tool));
       locations.push(rule.location);
       // Also when it matched because its condition failed (docs/language.md section 7, step 5:
       // errors make a deny match, and a matched deny … revoke revokes). Whatever failed — a URL the agent made
@@ -1396,18 +1402,29 @@ export class Engine {
       // and its reason says so rather than claim its condition held. So, revoking or not, when
       // its only error is a count a reload left untold (WINDOW_RELOADED: a window kept short for
       // the old policy's smaller number), which no session's conduct brought about.
-      const own = errors?.filter((error) => error.startsWith(`${rule.id}: `));
-      const reloaded = own !== undefined && own.length > 0 && own.every((error) => error === `${rule.id}: ${WINDOW_RELOADED}`);
+      const own = errors === undefined ? OWN_NONE : ownErrors(errors, rule.id);
+      const reloaded = own === OWN_RELOADED;
       if (reloaded) reasons[reasons.length - 1] = untoldSinceReloadReason(rule.revoke);
       if (!rule.revoke || reloaded) continue;
-      if (own === undefined || own.length === 0) revokingCleanly.push(rules.length - 1);
-      else if (own.every((error) => error === `${rule.id}: ${WINDOW_TRIMMED}`)) reasons[reasons.length - 1] = UNTOLD_COUNT_REASON;
+      if (own === OWN_NONE) revokingCleanly.push(rules.length - 1);
+      else if (own === OWN_TRIMMED) reasons[reasons.length - 1] = UNTOLD_COUNT_REASON;
       else revokingByError.push(rules.length - 1);
     }
     const revocation = revocationOf(revokingCleanly.length > 0 ? revokingCleanly : revokingByError, rules, reasons, locations, errors);
     const revoked = revocation !== undefined;
     if (effect === "ask") return { decision: { decision: effect, rules, reasons, locations, grants: EMPTY, grantsOnApproval: grants ?? EMPTY, grantingRules: grantingRules.length > 0 ? grantingRules : EMPTY, revoked, errors: errors ?? EMPTY }, revocation };
     return { decision: { decision: effect, rules, reasons, locations, grants: effect === "allow" && grants ? grants : EMPTY, revoked, errors: errors ?? EMPTY }, revocation };
+  }
+
+  /**
+   * The reason of a rule that writes none, for a tool: made once per rule and tool and kept in
+   * the tool's entry. A shared decision is built once anyway; a decision with errors is built
+   * afresh each time (its errors are its own), and would make the same text again.
+   */
+  private defaultReasonOf(index: number, entry: ToolEntry, tool: string): string {
+    let reason = entry.defaultReasons.get(index);
+    if (reason === undefined) entry.defaultReasons.set(index, (reason = defaultReason(this.rules[index]!.effect, this.rules[index]!.id, tool)));
+    return reason;
   }
 
   /** Indices of the rules that target a tool, in source order (for explanations). @internal */
@@ -1897,12 +1914,18 @@ function sameArgsFor(generated: GeneratedTool["sameArgs"], shape: ValueShape): (
  * `session.repeats` compares them): its text when short, else its hash, so that an ask
  * awaiting approval takes no more memory however large its arguments. (Computing it walks them once, as validating them
  * did: an ask of a 1 MB argument takes milliseconds, which a person's approval dwarfs.)
+ * `prefix`: the tool's (askKeyPrefix), made once per tool rather than per ask.
  */
-function askKey(tool: string, args: unknown, shape: ValueShape): string {
-  const call = `${JSON.stringify(tool)}|${helpers.declaredKey(args, shape)}`;
+function askKey(prefix: string, args: unknown, shape: ValueShape): string {
+  const call = prefix + helpers.declaredKey(args, shape);
   // A short call is its own key (no hash to compute: most asks are of a few small arguments);
   // a longer one is kept as its SHA-256. The first character tells the two kinds apart.
   return call.length <= ASK_KEY_TEXT_MAX ? `=${call}` : `#${hash("sha256", call, "base64")}`;
+}
+
+/** What the asks of `tool` are keyed by before their arguments (askKey): its name as JSON and `|`. */
+function askKeyPrefix(tool: string): string {
+  return `${JSON.stringify(tool)}|`;
 }
 
 /**
@@ -2286,17 +2309,20 @@ function errorsOf(errors: readonly string[] | undefined): string {
  * old way (the arguments themselves are not kept, so it cannot be made anew): the person approved
  * the call as it was compared then. Only on a miss, once per shape the tool's asks were made with.
  */
-function pendingAskOf(state: SessionState, tool: string, args: unknown, argsShape: ValueShape): [string, PendingAsk] | undefined {
+function pendingAskOf(state: SessionState, tool: string, entry: ToolEntry, args: unknown): [string, PendingAsk] | undefined {
   const asked = state.asked;
   if (asked === undefined) return undefined;
-  const key = askKey(tool, args, argsShape);
+  // The tool entry's prefix, as the decision that asked used (buildDecision): one source of the key's text.
+  const prefix = entry.askPrefix;
+  const argsShape = entry.argsShape;
+  const key = askKey(prefix, args, argsShape);
   const pending = asked.get(key);
   if (pending !== undefined) return [key, pending];
   const tried = new Set([argsShape]);
   for (const ask of asked.values()) {
     if (ask.tool !== tool || tried.has(ask.argsShape)) continue;
     tried.add(ask.argsShape);
-    const asKey = askKey(tool, args, ask.argsShape);
+    const asKey = askKey(prefix, args, ask.argsShape);
     const then = asked.get(asKey);
     if (then !== undefined) return [asKey, then];
   }
@@ -2344,6 +2370,36 @@ const UNTOLD_COUNT_REASON =
  */
 function untoldSinceReloadReason(revoke: boolean): string {
   return `its session.count cannot be told since the policy was reloaded: the session's attempts before the reload were kept only as far as the old policy's counts needed (a smaller number), so the rule matches (fails closed)${revoke ? " without revoking the session" : ""} until its window no longer reaches back to them`;
+}
+
+/** What a matched rule's own errors (those starting with its id and `: `) are (ownErrors). */
+const OWN_NONE = 0;
+const OWN_RELOADED = 1;
+const OWN_TRIMMED = 2;
+const OWN_OTHER = 3;
+
+/**
+ * Whether rule `id` has errors among `errors`, and whether they are all the count a reload left
+ * untold (WINDOW_RELOADED) or all the count the window trimmed (WINDOW_TRIMMED): read in one
+ * pass without making the prefix or a filtered list (a decision with errors is built for each
+ * attempt, and most of its rules have none of them).
+ */
+function ownErrors(errors: readonly string[], id: string): number {
+  let own = OWN_NONE;
+  const start = id.length + 2;
+  for (const error of errors) {
+    if (error.length < start || error.charCodeAt(id.length) !== 58 || error.charCodeAt(id.length + 1) !== 32 || !error.startsWith(id)) continue;
+    const kind = error.length === start + WINDOW_RELOADED.length && error.endsWith(WINDOW_RELOADED) ? OWN_RELOADED : error.length === start + WINDOW_TRIMMED.length && error.endsWith(WINDOW_TRIMMED) ? OWN_TRIMMED : OWN_OTHER;
+    if (own === OWN_NONE) own = kind;
+    // Errors of more than one kind: not an untold count alone (every error of the rule must be
+    // one), so the rule revokes through its error. Unreachable today, and so untested: the
+    // generated code records at most one error per rule per evaluation (emitJavaScript.ts: a rule
+    // keeps the first fault it notes, `c.fault ??=`, and `faulted` records that one). Kept so that
+    // code recording more could not make a rule with a real error pass for an untold count (not
+    // revoke, or give the untold count as its reason).
+    else if (own !== kind) return OWN_OTHER;
+  }
+  return own;
 }
 
 /**

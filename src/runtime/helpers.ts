@@ -567,14 +567,15 @@ function shapedKey(value: unknown, shape: ValueShape | null): string {
   }
   if (!isRecord(value)) return canonicalText("", value);
   walk(1);
-  const parts: string[] = [];
+  // Joined as it goes (no list of parts to join): an ask's arguments are keyed on every ask.
+  let text = "{";
   const fields = shape.fields;
   const quoted = quotedNamesOf(fields);
   for (let i = 0; i < fields.length; i++) {
     const member = fieldOf(value, fields[i]![0]);
-    if (member !== undefined) parts.push(quoted[i] + shapedKey(member, fields[i]![1]));
+    if (member !== undefined) text += (text.length > 1 ? "," : "") + quoted[i] + shapedKey(member, fields[i]![1]);
   }
-  return `{${parts.join(",")}}`;
+  return `${text}}`;
 }
 
 /**
