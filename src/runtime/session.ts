@@ -522,8 +522,11 @@ export class SessionState {
    * approve while the agent goes on with other calls.
    */
   asked: Map<string, PendingAsk> | undefined;
-  /** Set once an ask found `asked` full (MAX_PENDING_ASKS): it and later ones cannot be approved. */
-  askedFull = false;
+  /**
+   * Asks refused for want of room (`asked` full, MAX_PENDING_ASKS): none of them can be approved.
+   * A count, not a flag, for an incident responder (Engine.session): added to only on that rare branch.
+   */
+  asksNotKept = 0;
 
   /**
    * When the latest attempt arrived (`SessionStore.storeTime`: the engine's clock then; in a
@@ -666,6 +669,21 @@ export class SessionState {
   }
 
   /**
+   * Whether the window let go of an attempt still inside the longest `within` where a count can
+   * notice (windowFault): one of some tools, or any once counts do not saturate. Null without a
+   * window. For an incident responder (Engine.session): it reads what overflows already set.
+   */
+  get windowOverflowed(): boolean | null {
+    if (this.times === undefined) return null;
+    return this.droppedUpTo > Number.NEGATIVE_INFINITY && (this.windowTools !== undefined || !this.countsSaturate);
+  }
+
+  /** Whether an attempt at an undeclared tool found no room for its name (UNDECLARED_TOOL_CHARS); null when the window keeps no tools. */
+  get undeclaredToolsUnnamed(): boolean | null {
+    return this.windowTools === undefined ? null : this.unnamedUpTo > Number.NEGATIVE_INFINITY;
+  }
+
+  /**
    * Whether a count back to `since` that windowFault let through may be short of the attempts
    * made: the window let go of one dated at or after `since` (it keeps as many as the policy's
    * numbers need, which still settles each comparison). An explanation then shows the count as
@@ -784,7 +802,7 @@ function droppedLabelsCarry(from: LabelLimits, to: LabelLimits): string | undefi
 }
 
 /** Whether a session did not keep some labels of its calls: of its own, or of an ask awaiting approval (which would mark it, approved). */
-function droppedLabels(state: SessionState): boolean {
+export function droppedLabels(state: SessionState): boolean {
   if (state.labelsDropped) return true;
   if (state.asked !== undefined) for (const pending of state.asked.values()) if (pending.labelsDropped === true) return true;
   return false;

@@ -6,6 +6,7 @@ import type { ComparedOperand, Evidence, Provenance } from "../runtime/evidence.
 import type { Explanation } from "../runtime/explain.js";
 import { globMatch } from "../runtime/glob.js";
 import type { ClauseTrace } from "../runtime/interpret.js";
+import { MAX_PENDING_ASKS, UNDECLARED_LABEL_CHARS, UNDECLARED_TOOL_CHARS } from "../runtime/session.js";
 import { parseTime } from "../runtime/schema.js";
 import { isSessionId } from "./readRecording.js";
 import { parseDuration } from "../syntax/literals.js";
@@ -45,7 +46,20 @@ export interface HistoryEntry {
   readonly startsRun?: true;
   /** A decision no rule made: its reason (the session expired, was revoked by an operator); a revocation line: its `reason`. */
   readonly reason?: string;
+  /** The bounds of the session's state this line hit first (`Engine.session`'s fields it set; `asksNotKept` each time it grew); absent when none. */
+  readonly limitsHit?: readonly LimitHit[];
 }
+
+/** What the engine could not keep of a session (SessionSummary's fields that say so). */
+export type LimitHit = "labelsDropped" | "asksNotKept" | "windowOverflowed" | "undeclaredToolsUnnamed";
+
+/** Each bound's words in the text history: what was not kept, and what fails closed for it. */
+const LIMIT_WORDS: Readonly<Record<LimitHit, string>> = {
+  labelsDropped: `a label found no room: the session keeps ${UNDECLARED_LABEL_CHARS.toLocaleString("en-US")} characters of labels, and its session.labels tests fail closed from here`,
+  asksNotKept: `the ask was not kept: the session already has ${MAX_PENDING_ASKS} calls awaiting approval, and none past them can be approved`,
+  windowOverflowed: "the session.count window overflowed (maxWindowEntries): counts reaching back past the attempts it let go fail closed",
+  undeclaredToolsUnnamed: `the undeclared tool's name found no room: the session keeps ${UNDECLARED_TOOL_CHARS.toLocaleString("en-US")} characters of them, and counts of a pattern reaching back to this attempt fail closed`,
+};
 
 /** What the timeline keeps of a line beyond its `HistoryEntry`, for provenance. */
 interface Step {
@@ -167,6 +181,7 @@ export class SessionTimeline {
         ...(revocation !== undefined ? { outcome: revocation.outcome } : {}),
         ...(startsOver !== null && startsOver !== undefined ? { startsRun: true as const } : {}),
         ...(reason !== undefined ? { reason } : {}),
+        ...limitsHit(before, after),
       };
       const step: Step = {
         entry,
@@ -460,6 +475,15 @@ function added(before: SessionSummary | undefined, after: SessionSummary | undef
   return (after?.labelNames ?? []).filter((label) => !had.has(label));
 }
 
+/** The bounds line's snapshot `after` shows hit that `before` (the line before's, none for a new run) did not. */
+function limitsHit(before: SessionSummary | undefined, after: SessionSummary | undefined): { limitsHit?: LimitHit[] } {
+  if (after === undefined) return {};
+  const hit: LimitHit[] = [];
+  for (const flag of ["labelsDropped", "windowOverflowed", "undeclaredToolsUnnamed"] as const) if (after[flag] === true && before?.[flag] !== true) hit.push(flag);
+  if ((after.asksNotKept ?? 0) > (before?.asksNotKept ?? 0)) hit.push("asksNotKept");
+  return hit.length > 0 ? { limitsHit: hit } : {};
+}
+
 /** The revocation a line made: a revocation line's that took, or the one a decision made. */
 function revokedBy(before: SessionSummary | undefined, after: SessionSummary | undefined, revocation: RevokeResult | undefined): { revoked?: HistoryEntry["revoked"] } {
   const made: RevocationSummary | null | undefined = revocation !== undefined ? (revocation.outcome === "revoked" ? revocation.revocation : null) : before?.revoked == null ? after?.revoked : null;
@@ -482,6 +506,7 @@ function stepText(step: Step): string {
     const why = entry.revoked.reasons[0];
     parts.push(`revokes the session${entry.revoked.by === "rules" ? ` (${entry.revoked.rules.join(", ")})` : ""}${why !== undefined ? `: ${shownText(why)}` : ""}`);
   }
+  for (const limit of entry.limitsHit ?? []) parts.push(`${LIMIT_WORDS[limit]} (${limit})`);
   return `line ${entry.line}${entry.time !== null ? `, ${shownText(entry.time)}` : ""}: ${parts.join("; ")}`;
 }
 
