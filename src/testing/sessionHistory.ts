@@ -60,6 +60,7 @@ const LIMIT_WORDS: Readonly<Record<LimitHit, string>> = {
   windowOverflowed: "the session.count window overflowed (maxWindowEntries): counts reaching back past the attempts it let go fail closed",
   undeclaredToolsUnnamed: `the undeclared tool's name found no room: the session keeps ${UNDECLARED_TOOL_CHARS.toLocaleString("en-US")} characters of them, and counts of a pattern reaching back to this attempt fail closed`,
 };
+const ASKED_LABELS_DROPPED = `a label the ask carried found no room: the session keeps ${UNDECLARED_LABEL_CHARS.toLocaleString("en-US")} characters of labels, and once the call is approved its session.labels tests fail closed`;
 
 /** What the timeline keeps of a line beyond its `HistoryEntry`, for provenance. */
 interface Step {
@@ -506,7 +507,9 @@ function stepText(step: Step): string {
     const why = entry.revoked.reasons[0];
     parts.push(`revokes the session${entry.revoked.by === "rules" ? ` (${entry.revoked.rules.join(", ")})` : ""}${why !== undefined ? `: ${shownText(why)}` : ""}`);
   }
-  for (const limit of entry.limitsHit ?? []) parts.push(`${LIMIT_WORDS[limit]} (${limit})`);
+  // An ask not approved yet keeps its labels apart: only its approval would mark the session's own.
+  const askOnly = entry.decision === "ask" && entry.approved !== true;
+  for (const limit of entry.limitsHit ?? []) parts.push(`${limit === "labelsDropped" && askOnly ? ASKED_LABELS_DROPPED : LIMIT_WORDS[limit]} (${limit})`);
   return `line ${entry.line}${entry.time !== null ? `, ${shownText(entry.time)}` : ""}: ${parts.join("; ")}`;
 }
 

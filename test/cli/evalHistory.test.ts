@@ -331,6 +331,10 @@ describe("policyc eval: the session's history", () => {
     write("many-asks.jsonl", jsonl([...Array.from({ length: 257 }, (_, i) => ({ ...line(i, "x"), tool: "u", args: { n: i } })), line(300, "x")]));
     const asks = await evaluate(["many-asks.policy", "-r", "many-asks.jsonl", "--max-window-entries", "200"]);
     const asksHistory = asks.stdout.split("\n").filter((text) => text.startsWith("  line "));
+    // An ask whose labels found no room, in a session that kept all of its own: approved, they mark it.
+    write("ask-labels.jsonl", jsonl([{ ...line(0, "ask", long("c")), session: "b2" }, { ...line(1000, "x"), session: "b2" }]));
+    const asked = (await evaluate(["bounds.policy", "-r", "ask-labels.jsonl"])).stdout.split("\n").filter((text) => text.startsWith("  line "));
+    expect(asked).toEqual(["  line 1, 2026-11-29T10:00:00.000Z: ask t by b/4; a label the ask carried found no room: the session keeps 4,096 characters of labels, and once the call is approved its session.labels tests fail closed (labelsDropped)"]);
     const hits = JSON.parse((await evaluate(["many-asks.policy", "-r", "many-asks.jsonl", "--max-window-entries", "200", "--json"])).stdout) as { history: { line: number; limitsHit?: string[] }[] };
     expect(hits.history.flatMap((entry) => (entry.limitsHit ?? []).map((limit) => `${entry.line}: ${limit}`))).toEqual(["201: windowOverflowed", "257: asksNotKept"]);
     expect(asksHistory[asksHistory.length - 1]).toMatch(/^ {2}line 257, .*: ask u by m\/2; the ask was not kept: the session already has 256 calls awaiting approval, and none past them can be approved \(asksNotKept\)$/);
