@@ -1173,7 +1173,6 @@ function operatorWrittenAsMethod(expr: A.Call): string | undefined {
 /** What other languages call `size()`. */
 const LENGTH_NAMES: ReadonlySet<string> = new Set(["length", "len", "count"]);
 
-/** `args.to.size > 20`: a method written as an attribute, which the value has with `()`. */
 /** Did-you-mean help naming the closest of `fields` to `name`, with where it is declared; undefined when none is close. */
 function fieldSuggested(name: string, fields: ReadonlyMap<string, FieldInfo>): ReturnType<LazyAdvice> | undefined {
   const match = closestName(name, fields.keys());
@@ -1182,6 +1181,7 @@ function fieldSuggested(name: string, fields: ReadonlyMap<string, FieldInfo>): R
   return { help: suggestion(field.name), related: [{ span: field.span, message: `\`${field.name}\`, declared here` }] };
 }
 
+/** `args.to.size > 20`: a method written as an attribute, which the value has with `()`. */
 function methodWithoutParentheses(expr: A.Member, object: Type): string | undefined {
   const method = expr.property.name;
   // `args.to.length`, `args.to.count`: other languages' names for `size()`.
