@@ -337,6 +337,12 @@ export interface SessionSummary {
    */
   readonly labelsDropped: boolean | null;
   /**
+   * Whether labels of the session's own calls (allowed, or approved) found no room: `labelsDropped`
+   * without the asks awaiting approval, so its `session.labels` tests fail closed already. Null as
+   * `labelsDropped` is.
+   */
+  readonly ownLabelsDropped: boolean | null;
+  /**
    * How many asks were refused for want of room (the session already had 256 calls awaiting
    * approval): none was kept, nor is counted in `pendingAskCount`, and none can be approved (each
    * decision said so in its `errors`). Asks of a call already awaiting are kept. Null without state.
@@ -344,10 +350,15 @@ export interface SessionSummary {
   readonly asksNotKept: number | null;
   /**
    * Whether its `session.count` window overflowed (`maxWindowEntries`, by default at least 10,000
-   * attempts) and let go of attempts still inside the longest `within`: a count reaching back to
-   * them is an evaluation error (fails closed) until the window has moved past them. A window kept
-   * at the policy's own numbers (N + 1 attempts for its `> N`), whose counts stay exact past it,
-   * does not say so. Null when the policy keeps no window, or without state.
+   * attempts) and let go of attempts inside the longest `within` of the attempt then made (or a
+   * count reaching back past what it let go failed): a count reaching back to them is an
+   * evaluation error (fails closed) until the window has moved past them. Not said of: the
+   * routine letting go of attempts older than that (the window keeps them for two `within`s only
+   * for attempts arriving late); a window kept at the policy's own numbers (N + 1 attempts for its
+   * `> N`), whose counts stay exact past it; nor, after a reload to a policy needing more attempts,
+   * what such a window let go before it (counts reaching back to it deny as the reload's doing,
+   * WINDOW_RELOADED). An overflow before a reload is still said after it. Null when the policy
+   * keeps no window, or without state.
    */
   readonly windowOverflowed: boolean | null;
   /**
@@ -1010,6 +1021,7 @@ export class Engine {
       pendingAskCount: state === undefined ? null : revoked !== undefined ? 0 : (state.asked?.size ?? 0),
       // What the session's bounds let go (each fails closed where it matters): read, never worked out on the decision path.
       labelsDropped: state?.labels === undefined ? null : revoked !== undefined ? state.labelsDropped : droppedLabels(state),
+      ownLabelsDropped: state?.labels === undefined ? null : state.labelsDropped,
       asksNotKept: state?.asksNotKept ?? null,
       windowOverflowed: state?.windowOverflowed ?? null,
       undeclaredToolsUnnamed: state?.undeclaredToolsUnnamed ?? null,

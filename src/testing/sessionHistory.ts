@@ -73,6 +73,8 @@ interface Step {
   readonly wentAhead: boolean;
   /** The first line of a new run: why the session started over, in words. */
   readonly startsOver: string | undefined;
+  /** Whether the session's own labels first found no room here (else a `labelsDropped` hit is an ask's). */
+  readonly ownLabelsDropped: boolean;
 }
 
 /**
@@ -190,6 +192,7 @@ export class SessionTimeline {
         run: this.run,
         wentAhead: entry.tool !== null && (decision?.decision === "allow" || approved === true),
         startsOver: startsOver ?? undefined,
+        ownLabelsDropped: ownLabelsDroppedAt(before, after),
       };
       this.steps.push(step);
       const context = (fields["context"] as { labels?: unknown } | null | undefined)?.labels;
@@ -269,7 +272,7 @@ export class SessionTimeline {
     const shown = this.steps.slice(-SHOWN_HISTORY_LINES);
     const left = this.steps.length - shown.length;
     const lines = [`history of ${printable(name)}: ${counted(this.steps.length, "earlier line")}${left > 0 ? `, the last ${shown.length} shown` : ""}${others}`];
-    if (left > 0) lines.push(`  … ${counted(left, "earlier line")} of the session not shown`);
+    if (left > 0) lines.push(`  … ${counted(left, "earlier line")} of the session not shown${hiddenLimits(this.steps.slice(0, left))}`);
     for (const step of shown) {
       if (step.startsOver !== undefined) lines.push(`  session starts over at line ${step.entry.line}: ${step.startsOver}`);
       lines.push(`  ${printable(stepText(step))}`);
@@ -480,9 +483,33 @@ function added(before: SessionSummary | undefined, after: SessionSummary | undef
 function limitsHit(before: SessionSummary | undefined, after: SessionSummary | undefined): { limitsHit?: LimitHit[] } {
   if (after === undefined) return {};
   const hit: LimitHit[] = [];
-  for (const flag of ["labelsDropped", "windowOverflowed", "undeclaredToolsUnnamed"] as const) if (after[flag] === true && before?.[flag] !== true) hit.push(flag);
+  // The session's own labels and an ask's apart: its own finding no room after an ask's had is news too.
+  if (ownLabelsDroppedAt(before, after) || (after.labelsDropped === true && before?.labelsDropped !== true)) hit.push("labelsDropped");
+  for (const flag of ["windowOverflowed", "undeclaredToolsUnnamed"] as const) if (after[flag] === true && before?.[flag] !== true) hit.push(flag);
   if ((after.asksNotKept ?? 0) > (before?.asksNotKept ?? 0)) hit.push("asksNotKept");
   return hit.length > 0 ? { limitsHit: hit } : {};
+}
+
+/**
+ * The bounds the lines the text leaves out hit, for the row that counts them: ` (windowOverflowed
+ * at line 201, asksNotKept at line 257 and 3 later lines)`, by the first line of each; empty when none.
+ */
+function hiddenLimits(steps: readonly Step[]): string {
+  const first = new Map<LimitHit, { line: number; more: number }>();
+  for (const step of steps) {
+    for (const limit of step.entry.limitsHit ?? []) {
+      const seen = first.get(limit);
+      if (seen === undefined) first.set(limit, { line: step.entry.line, more: 0 });
+      else seen.more++;
+    }
+  }
+  if (first.size === 0) return "";
+  return ` (${[...first].map(([limit, { line, more }]) => `${limit} at line ${line}${more > 0 ? ` and ${counted(more, "later line")}` : ""}`).join(", ")})`;
+}
+
+/** Whether the session's own labels (not an ask's awaiting approval) first found no room at the line `after` is the snapshot of. */
+function ownLabelsDroppedAt(before: SessionSummary | undefined, after: SessionSummary | undefined): boolean {
+  return after?.ownLabelsDropped === true && before?.ownLabelsDropped !== true;
 }
 
 /** The revocation a line made: a revocation line's that took, or the one a decision made. */
@@ -508,8 +535,7 @@ function stepText(step: Step): string {
     parts.push(`revokes the session${entry.revoked.by === "rules" ? ` (${entry.revoked.rules.join(", ")})` : ""}${why !== undefined ? `: ${shownText(why)}` : ""}`);
   }
   // An ask not approved yet keeps its labels apart: only its approval would mark the session's own.
-  const askOnly = entry.decision === "ask" && entry.approved !== true;
-  for (const limit of entry.limitsHit ?? []) parts.push(`${limit === "labelsDropped" && askOnly ? ASKED_LABELS_DROPPED : LIMIT_WORDS[limit]} (${limit})`);
+  for (const limit of entry.limitsHit ?? []) parts.push(`${limit === "labelsDropped" && !step.ownLabelsDropped ? ASKED_LABELS_DROPPED : LIMIT_WORDS[limit]} (${limit})`);
   return `line ${entry.line}${entry.time !== null ? `, ${shownText(entry.time)}` : ""}: ${parts.join("; ")}`;
 }
 

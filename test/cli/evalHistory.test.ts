@@ -331,10 +331,22 @@ describe("policyc eval: the session's history", () => {
     write("many-asks.jsonl", jsonl([...Array.from({ length: 257 }, (_, i) => ({ ...line(i, "x"), tool: "u", args: { n: i } })), line(300, "x")]));
     const asks = await evaluate(["many-asks.policy", "-r", "many-asks.jsonl", "--max-window-entries", "200"]);
     const asksHistory = asks.stdout.split("\n").filter((text) => text.startsWith("  line "));
+    // The text shows the last 20 lines: the row for those left out names the bounds they hit.
+    expect(asks.stdout.split("\n").filter((text) => text.startsWith("  … "))).toEqual(["  … 237 earlier lines of the session not shown (windowOverflowed at line 201)"]);
+    write("more-asks.jsonl", jsonl([...Array.from({ length: 260 }, (_, i) => ({ ...line(i, "x"), tool: "u", args: { n: i } })), ...Array.from({ length: 21 }, (_, i) => line(400 + i, "x"))]));
+    const more = (await evaluate(["many-asks.policy", "-r", "more-asks.jsonl", "--max-window-entries", "200"])).stdout.split("\n");
+    expect(more.filter((text) => text.startsWith("  … "))).toEqual(["  … 260 earlier lines of the session not shown (windowOverflowed at line 201, asksNotKept at line 257 and 3 later lines)"]);
     // An ask whose labels found no room, in a session that kept all of its own: approved, they mark it.
     write("ask-labels.jsonl", jsonl([{ ...line(0, "ask", long("c")), session: "b2" }, { ...line(1000, "x"), session: "b2" }]));
     const asked = (await evaluate(["bounds.policy", "-r", "ask-labels.jsonl"])).stdout.split("\n").filter((text) => text.startsWith("  line "));
     expect(asked).toEqual(["  line 1, 2026-11-29T10:00:00.000Z: ask t by b/4; a label the ask carried found no room: the session keeps 4,096 characters of labels, and once the call is approved its session.labels tests fail closed (labelsDropped)"]);
+    // The session's own labels finding no room after an ask's had: that line says so too.
+    write("own-after-ask.jsonl", jsonl([{ ...line(0, "ask", long("d")), session: "b3" }, { ...line(1000, "x", ["secret", ...long("e")]), session: "b3" }, { ...line(2000, "leak"), session: "b3" }]));
+    const own = (await evaluate(["bounds.policy", "-r", "own-after-ask.jsonl"])).stdout.split("\n").filter((text) => text.startsWith("  line "));
+    expect(own[0]).toMatch(/: ask t by b\/4; a label the ask carried found no room: .*once the call is approved its session.labels tests fail closed \(labelsDropped\)$/);
+    expect(own[1]).toMatch(/: allow t by b\/1; adds labels? .*; a label found no room: the session keeps 4,096 characters of labels, and its session.labels tests fail closed from here \(labelsDropped\)$/);
+    const ownJson = JSON.parse((await evaluate(["bounds.policy", "-r", "own-after-ask.jsonl", "--json"])).stdout) as { history: { line: number; limitsHit?: string[] }[] };
+    expect(ownJson.history.map((entry) => entry.limitsHit ?? [])).toEqual([["labelsDropped"], ["labelsDropped"]]);
     const hits = JSON.parse((await evaluate(["many-asks.policy", "-r", "many-asks.jsonl", "--max-window-entries", "200", "--json"])).stdout) as { history: { line: number; limitsHit?: string[] }[] };
     expect(hits.history.flatMap((entry) => (entry.limitsHit ?? []).map((limit) => `${entry.line}: ${limit}`))).toEqual(["201: windowOverflowed", "257: asksNotKept"]);
     expect(asksHistory[asksHistory.length - 1]).toMatch(/^ {2}line 257, .*: ask u by m\/2; the ask was not kept: the session already has 256 calls awaiting approval, and none past them can be approved \(asksNotKept\)$/);

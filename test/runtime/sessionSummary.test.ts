@@ -226,6 +226,7 @@ describe("Engine.session: why an ended session ended", () => {
       pendingAsks: null,
       pendingAskCount: null,
       labelsDropped: null,
+      ownLabelsDropped: null,
       asksNotKept: null,
       windowOverflowed: null,
       undeclaredToolsUnnamed: null,
@@ -245,25 +246,25 @@ describe("Engine.session: what the engine could not keep of a session (its bound
   it("says a live session lost none of its state, and gives null for what the policy keeps none of", () => {
     const { engine, call } = setup(STRING_LABELS);
     engine.decide(call("s", "t", "x", ["a"]));
-    expect(engine.session("s")).toMatchObject({ labelsDropped: false, asksNotKept: 0, windowOverflowed: null, undeclaredToolsUnnamed: null });
+    expect(engine.session("s")).toMatchObject({ labelsDropped: false, ownLabelsDropped: false, asksNotKept: 0, windowOverflowed: null, undeclaredToolsUnnamed: null });
     const stateless = setup(STATELESS);
     stateless.engine.decide(stateless.call("s", "t", "x", ["secret"]));
-    expect(stateless.engine.session("s")).toMatchObject({ labelsDropped: null, asksNotKept: 0, windowOverflowed: null, undeclaredToolsUnnamed: null });
+    expect(stateless.engine.session("s")).toMatchObject({ labelsDropped: null, ownLabelsDropped: null, asksNotKept: 0, windowOverflowed: null, undeclaredToolsUnnamed: null });
   });
 
   it("says when labels found no room: the session's own (its session.labels tests fail closed) or an ask's awaiting approval", () => {
     const { engine, call } = setup(STRING_LABELS);
     expect(engine.decide(call("s", "t", "x", many("a", 41))).decision).toBe("allow");
-    expect(engine.session("s")).toMatchObject({ labelsDropped: true });
+    expect(engine.session("s")).toMatchObject({ labelsDropped: true, ownLabelsDropped: true });
     // An ask's labels that found no room: approved, they would mark the session; the ask says which.
     expect(engine.decide(call("a", "t", "ask-1", many("b", 41))).decision).toBe("ask");
     expect(engine.decide(call("a", "t", "ask-2", ["c"])).decision).toBe("ask");
     const asked = engine.session("a")!;
-    expect(asked.labelsDropped).toBe(true);
+    expect(asked).toMatchObject({ labelsDropped: true, ownLabelsDropped: false });
     expect(asked.pendingAsks!.map((ask) => ask.labelsDropped)).toEqual([true, false]);
     // Once revoked, no ask can be approved: only the session's own labels count.
     engine.revoke("a", "INC-9");
-    expect(engine.session("a")).toMatchObject({ labelsDropped: false, pendingAsks: [] });
+    expect(engine.session("a")).toMatchObject({ labelsDropped: false, ownLabelsDropped: false, pendingAsks: [] });
   });
 
   it("counts the asks refused for want of room past the 256 calls a session keeps awaiting approval", () => {
@@ -303,10 +304,94 @@ policy p {
     expect(named.engine.session("s")).toMatchObject({ windowOverflowed: false, undeclaredToolsUnnamed: true });
   });
 
+  it("says nothing of a window that let go only of attempts older than the longest within (kept for twice it, for late attempts)", () => {
+    const DAY = `tool kb.search { risk low args { q: string } }
+intent triage { tools kb.search }
+policy p {
+  allow kb.*
+  deny kb.search when session.count(kb.*, within 24h) > 8000
+}
+`;
+    // 10,050 calls 13 s apart: about 6,646 in any 24 hours, but more than the 10,000 kept over 48.
+    const day = setup(DAY);
+    for (let i = 0; i < 10_050; i++) {
+      expect(day.engine.decide(day.call("s", "kb.search", "x")).errors).toEqual([]);
+      day.clock.now += 13_000;
+    }
+    expect(day.engine.session("s")).toMatchObject({ windowOverflowed: false });
+    const MINUTE = `tool t { risk low args { q: string } }
+intent triage { tools t }
+policy p {
+  allow t
+  deny t when session.count(within 1m) > 100
+}
+`;
+    // 3 attempts kept, 25 s apart: what is let go is older than a minute.
+    const apart = setup(MINUTE, { maxWindowEntries: 3 });
+    for (let i = 0; i < 6; i++) {
+      expect(apart.engine.decide(apart.call("s", "t", "x")).errors).toEqual([]);
+      apart.clock.now += 25_000;
+    }
+    expect(apart.engine.session("s")).toMatchObject({ windowOverflowed: false });
+    // 10 s apart: the fourth lets go of an attempt inside its minute, and the next one's count fails closed.
+    const close = setup(MINUTE, { maxWindowEntries: 3 });
+    for (let i = 0; i < 3; i++) {
+      close.engine.decide(close.call("s", "t", "x"));
+      close.clock.now += 10_000;
+    }
+    expect(close.engine.session("s")).toMatchObject({ windowOverflowed: false });
+    expect(close.engine.decide(close.call("s", "t", "x")).errors).toEqual([]);
+    expect(close.engine.session("s")).toMatchObject({ windowOverflowed: true });
+    close.clock.now += 10_000;
+    expect(close.engine.decide(close.call("s", "t", "x")).errors).toEqual([expect.stringContaining("maxWindowEntries")]);
+    // An attempt arriving late whose minute reaches back past what an on-time one let go: its count fails closed, and the flag says so.
+    const late = setup(MINUTE, { maxWindowEntries: 3 });
+    for (let i = 0; i < 4; i++) {
+      late.engine.decide(late.call("s", "t", "x"));
+      late.clock.now += 25_000;
+    }
+    expect(late.engine.session("s")).toMatchObject({ windowOverflowed: false });
+    const early = { ...late.call("s", "t", "x"), time: iso(T0 + 30_000) };
+    expect(late.engine.decide(early).errors).toEqual([expect.stringContaining("maxWindowEntries")]);
+    expect(late.engine.session("s")).toMatchObject({ windowOverflowed: true });
+  });
+
+  it("after a reload: a window kept at the old policy's numbers is no overflow; one that overflowed before says so still", () => {
+    const counted = (n: number): string => `tool t { risk low args { q: string } }
+policy p {
+  allow t
+  deny t when session.count(within 1m) > ${n}
+}
+`;
+    const clock = { now: T0 };
+    const call = (): Record<string, unknown> => ({ time: iso(clock.now), session: "s", tool: "t", args: { q: "x" } });
+    const saturating = compile([{ path: "p.policy", text: counted(3) }], { clock: () => clock.now });
+    for (let i = 0; i < 6; i++) {
+      clock.now += 1_000;
+      saturating.decide(call());
+    }
+    expect(saturating.session("s")).toMatchObject({ windowOverflowed: false });
+    const reloaded = compile([{ path: "p.policy", text: counted(10) }], { clock: () => clock.now, sessionsFrom: saturating });
+    expect(reloaded.session("s")).toMatchObject({ windowOverflowed: false });
+    // Its counts reaching back past what the old window let go deny (the reload's doing), and say nothing of an overflow.
+    clock.now += 1_000;
+    expect(reloaded.decide(call()).errors).toEqual([expect.stringContaining("reload")]);
+    expect(reloaded.session("s")).toMatchObject({ windowOverflowed: false });
+    // A window that overflowed before the reload still says so after it.
+    const small = compile([{ path: "p.policy", text: counted(100) }], { clock: () => clock.now, maxWindowEntries: 3 });
+    for (let i = 0; i < 4; i++) {
+      clock.now += 1_000;
+      small.decide({ ...call(), session: "o" });
+    }
+    expect(small.session("o")).toMatchObject({ windowOverflowed: true });
+    const after = compile([{ path: "p.policy", text: counted(200) }], { clock: () => clock.now, maxWindowEntries: 3, sessionsFrom: small });
+    expect(after.session("o")).toMatchObject({ windowOverflowed: true });
+  });
+
   it("is null for an ended session", () => {
     const { engine, clock, call } = setup(STRING_LABELS);
     engine.decide(call("s", "t", "x", many("a", 41)));
     clock.now += 3 * 3_600_000;
-    expect(engine.session("s")).toMatchObject({ status: "ended", labelsDropped: null, asksNotKept: null, windowOverflowed: null, undeclaredToolsUnnamed: null });
+    expect(engine.session("s")).toMatchObject({ status: "ended", labelsDropped: null, ownLabelsDropped: null, asksNotKept: null, windowOverflowed: null, undeclaredToolsUnnamed: null });
   });
 });
