@@ -992,10 +992,12 @@ export class ExpressionChecker {
       return STRING;
     }
     const methods = isCollection(object) ? ["size"] : object.kind === "string" ? ["startsWith", "endsWith", "lower", "size"] : isStringLike(object) ? ["startsWith", "endsWith", "lower"] : [];
-    const help = this.hidingHelp(calleeObject, scope)?.help ?? operatorWrittenAsMethod(expr) ?? didYouMean(method, methods) ?? (methods.length > 0 ? `${describeType(object)} has ${methods.map((m) => `\`${m}()\``).join(", ")}` : undefined);
+    const hiding = this.hidingHelp(calleeObject, scope);
+    const help = hiding?.help ?? operatorWrittenAsMethod(expr) ?? didYouMean(method, methods) ?? (methods.length > 0 ? `${describeType(object)} has ${methods.map((m) => `\`${m}()\``).join(", ")}` : undefined);
     // `now.hour()`: the time of day, weekday and time zone are the enforcement point's to send.
     const timeHelp = object.kind === "time" ? "a `time` has no hour, weekday or time zone: have the enforcement point send a time-of-day window in `context`, as a flag (`business_hours: bool`) or as its bounds (`opens: time`) to compare `now` with (language reference, section 3.1)" : undefined;
-    return this.report("PC211", `${describeType(object)} has no method \`${method}\``, callee.property.span, help ?? timeHelp);
+    // (The related place goes with the help that names it: the variable hiding a built-in.)
+    return this.report("PC211", `${describeType(object)} has no method \`${method}\``, callee.property.span, help ?? timeHelp, hiding?.related);
   }
 
   /**

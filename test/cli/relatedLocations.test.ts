@@ -161,4 +161,40 @@ describe("related locations", () => {
       [7, "`tools` is given twice", [[6, "the first `tools`", "tools"]]],
     ]);
   });
+  it("PC107 points at the first `args`, `returns` and `max_risk` given twice", () => {
+    const text = ["tool a {", "  args {", "    q: string", "  }", "  args { r: int }", "  returns x", "  returns y", "}", "intent i { tools a max_risk low max_risk high }", "policy p {", "  allow a", "}", ""].join("\n");
+    expect(relatedOf(text, "PC107")).toEqual([
+      [5, "`args` is given twice", [[2, "the first `args`", "{\n    q: string\n  }"]]],
+      [7, "`returns` is given twice", [[6, "the first `returns`", "returns"]]],
+      [9, "`max_risk` is given twice", [[9, "the first `max_risk`", "max_risk"]]],
+    ]);
+  });
+
+  it("places in another file: PC505 at each enum declaring the member hidden and at the tool, PC202 at the attribute or argument suggested", () => {
+    const decls = ["enum Zone { inner, outer }", "enum Ring { outer, core }", "agent { team: string }", "tool fetch { args { urls: list<string>, subject: string } }", "intent triage { tools fetch }", ""].join("\n");
+    const rules = ["policy p {", '  allow fetch when agent.tema == "x"', '  deny fetch when any(outer in args.urls: outer == "d")', '  deny fetch when args.subjet == "y"', '  deny fetch when any(fetch in args.urls: fetch == "a")', "}", ""].join("\n");
+    const analysis = analyze([
+      { path: "decls.policy", text: decls },
+      { path: "rules.policy", text: rules },
+    ]);
+    const place = (span: { file: { path: string; text: string }; start: number }): string => `${span.file.path}:${span.file.text.slice(0, span.start).split("\n").length}`;
+    const of = (code: string): [string, string, [string, string, string][] | undefined][] =>
+      analysis.diagnostics.filter((d) => d.code === code).map((d) => [place(d.span!), d.message, d.related?.map((r) => [place(r.span), r.message, r.span.file.text.slice(r.span.start, r.span.end)] as [string, string, string])]);
+    expect(of("PC505")).toEqual([
+      ["rules.policy:3", "inside this `any`, the variable `outer` hides the member `outer` of `Zone` and `Ring`", [
+        ["decls.policy:1", "the member `outer` of `Zone`, declared here", "outer"],
+        ["decls.policy:2", "the member `outer` of `Ring`, declared here", "outer"],
+      ]],
+      ["rules.policy:5", "inside this `any`, the variable `fetch` hides the tool name `fetch`", [["decls.policy:4", "the tool `fetch`, declared here", "fetch"]]],
+    ]);
+    expect(of("PC202")).toEqual([
+      ["rules.policy:2", "unknown attribute `tema` of `agent`", [["decls.policy:3", "`team`, declared here", "team: string"]]],
+      ["rules.policy:4", "unknown argument `subjet`", [["decls.policy:4", "`subject`, declared here", "subject: string"]]],
+    ]);
+  });
+
+  it("PC211 on a method of a quantifier variable that hides a built-in points at the variable its help names", () => {
+    const text = ["tool http.get { args { urls: list<string> } }", "policy p {", '  deny http.get when any(url in args.urls: url.host(url) == "x")', "}", ""].join("\n");
+    expect(relatedOf(text, "PC211")).toEqual([[3, "a `string` has no method `host`", [[3, "the quantifier variable `url`", "url"]]]]);
+  });
 });
