@@ -1,7 +1,8 @@
 import { ownEntry } from "../diagnostics/ownEntry.js";
 import type * as A from "../ast/nodes.js";
-import { diagnostic, type Diagnostic, type LazyHelp } from "../diagnostics/Diagnostic.js";
-import { didYouMean, listed } from "../diagnostics/suggest.js";
+import type { Span } from "../source/Span.js";
+import { advisedDiagnostic, diagnostic, type Diagnostic, type LazyAdvice, type LazyHelp, type RelatedLocation } from "../diagnostics/Diagnostic.js";
+import { closestName, didYouMean, listed, suggestion } from "../diagnostics/suggest.js";
 import { printExpr } from "../ast/printExpr.js";
 import type { Code } from "../diagnostics/codes.js";
 import { checkPatternMatchesTools, labelType, type FieldInfo, type RecordShape, type Schema } from "./schema.js";
@@ -165,7 +166,7 @@ export class ExpressionChecker {
     // paths, which hides only `path.normalize`.
     const hidden = variable.name === "path" ? undefined : this.nameHiddenBy(variable.name, false);
     if (hidden === undefined) return;
-    this.diagnostics.push(diagnostic("PC505", `inside this \`${expr.quantifier}\`, the variable \`${variable.name}\` hides ${hidden}`, variable.span, `give the variable another name: inside the body, \`${variable.name}\` means each element of the collection`));
+    this.diagnostics.push(diagnostic("PC505", `inside this \`${expr.quantifier}\`, the variable \`${variable.name}\` hides ${hidden.text}`, variable.span, `give the variable another name: inside the body, \`${variable.name}\` means each element of the collection`, hidden.declared));
   }
 
   /** The innermost quantifier being checked that binds `name`. */
@@ -174,30 +175,41 @@ export class ExpressionChecker {
     return undefined;
   }
 
-  /** The name outside any quantifier that a variable called `name` would hide, described. */
-  private nameHiddenBy(name: string, withToolNames = true): string | undefined {
-    if (ROOTS.includes(name) || name === "Risk") return `the built-in \`${name}\``;
-    if (this.schema.enums.has(name)) return `the enum \`${name}\``;
-    if ((RISK_LEVELS as readonly string[]).includes(name)) return `the risk level \`${name}\``;
-    const owners = [...this.schema.enums.values()].filter((e) => e.members.includes(name)).map((e) => `\`${e.name}\``);
-    if (owners.length > 0) return `the member \`${name}\` of ${listed(owners)}`;
+  /**
+   * The name outside any quantifier that a variable called `name` would hide, described, with
+   * where it is declared: an enum, its member, a tool or an intent (a built-in or a risk level is
+   * declared nowhere in the sources: no place).
+   */
+  private nameHiddenBy(name: string, withToolNames = true): { readonly text: string; readonly declared?: RelatedLocation[] } | undefined {
+    const at = (text: string, span: Span, what: string): { text: string; declared: RelatedLocation[] } => ({ text, declared: [{ span, message: `${what}, declared here` }] });
+    if (ROOTS.includes(name) || name === "Risk") return { text: `the built-in \`${name}\`` };
+    const enumInfo = this.schema.enums.get(name);
+    if (enumInfo) return at(`the enum \`${name}\``, enumInfo.decl.name.span, `the enum \`${name}\``);
+    if ((RISK_LEVELS as readonly string[]).includes(name)) return { text: `the risk level \`${name}\`` };
+    const owners = [...this.schema.enums.values()].filter((e) => e.members.includes(name));
+    if (owners.length > 0) {
+      const text = `the member \`${name}\` of ${listed(owners.map((e) => `\`${e.name}\``))}`;
+      // (Each owner's member: a name in several enums is declared in each.)
+      return { text, declared: owners.flatMap((e) => e.decl.members.filter((m) => m.name.name === name).slice(0, 1).map((m) => ({ span: m.span, message: `the member \`${name}\` of \`${e.name}\`, declared here` }))) };
+    }
     const hides = (full: string): boolean => full === name || (withToolNames && full.split(".")[0] === name);
-    const tool = [...this.schema.tools.keys()].find(hides);
-    if (tool) return `the tool name \`${tool}\``;
-    const intent = [...this.schema.intents.keys()].find(hides);
-    if (intent) return `the intent name \`${intent}\``;
+    const tool = [...this.schema.tools.values()].find((info) => hides(info.name));
+    if (tool) return at(`the tool name \`${tool.name}\``, tool.decl.name.span, `the tool \`${tool.name}\``);
+    const intent = [...this.schema.intents.values()].find((info) => hides(info.name));
+    if (intent) return at(`the intent name \`${intent.name}\``, intent.decl.name.span, `the intent \`${intent.name}\``);
     return undefined;
   }
 
-  /** For an error on `x.…` where `x` is a quantifier variable hiding a built-in: say so. */
-  private hidingHelp(expr: A.Expr, scope: Scope): string | undefined {
+  /** For an error on `x.…` where `x` is a quantifier variable hiding a built-in: say so, pointing at the variable. */
+  private hidingHelp(expr: A.Expr, scope: Scope): { readonly help: string; readonly related: RelatedLocation[] } | undefined {
     const base = firstName(expr);
     if (base.kind !== "NameRef" || !scope.locals.has(base.name)) return undefined;
     const hidden = this.nameHiddenBy(base.name);
     if (hidden === undefined) return undefined;
     const binder = this.binderOf(base.name);
     const where = binder ? ` of the \`${binder.quantifier}\` at line ${lineOf(binder.variable)}` : "";
-    return `\`${base.name}\` here is the quantifier variable${where}, which hides ${hidden}: rename the variable`;
+    const help = `\`${base.name}\` here is the quantifier variable${where}, which hides ${hidden.text}: rename the variable`;
+    return { help, related: binder ? [{ span: binder.variable.span, message: `the quantifier variable \`${base.name}\`` }] : [] };
   }
 
   /**
@@ -214,8 +226,14 @@ export class ExpressionChecker {
     return conditionTightens === (polarity === 1);
   }
 
-  private report(code: Code, message: string, span: A.Expr["span"], help?: string | LazyHelp): Type {
-    this.diagnostics.push(diagnostic(code, message, span, help));
+  private report(code: Code, message: string, span: A.Expr["span"], help?: string | LazyHelp, related?: readonly RelatedLocation[]): Type {
+    this.diagnostics.push(diagnostic(code, message, span, help, related));
+    return ERROR;
+  }
+
+  /** Reports a mistake whose help (a did-you-mean) names another place, both worked out when first read. */
+  private reportAdvised(code: Code, message: string, span: A.Expr["span"], advice: LazyAdvice): Type {
+    this.diagnostics.push(advisedDiagnostic(code, message, span, advice));
     return ERROR;
   }
 
@@ -704,12 +722,14 @@ export class ExpressionChecker {
         this.report("PC304", `\`args.${name.name}\` is not an argument of every tool this rule targets: ${detail}`, name.span, "target only the tools that take it, or write separate rules");
         return undefined;
       }
-      const allArgs = new Set(rule.tools.flatMap((t) => [...this.schema.tools.get(t)!.args.fields.keys()]));
-      this.report("PC202", `unknown argument \`${name.name}\``, name.span, () => didYouMean(name.name, allArgs) ?? (rule.tools.length === 1 ? `\`${rule.tools[0]}\` takes ${[...allArgs].map((a) => `\`${a}\``).join(", ") || "no arguments"}` : undefined));
+      // Each argument name once, declared where the first tool that takes it declares it.
+      const allArgs = new Map<string, FieldInfo>();
+      for (const tool of rule.tools) for (const [arg, field] of this.schema.tools.get(tool)!.args.fields) if (!allArgs.has(arg)) allArgs.set(arg, field);
+      this.reportAdvised("PC202", `unknown argument \`${name.name}\``, name.span, () => fieldSuggested(name.name, allArgs) ?? { help: rule.tools.length === 1 ? `\`${rule.tools[0]}\` takes ${[...allArgs.keys()].map((a) => `\`${a}\``).join(", ") || "no arguments"}` : undefined });
       return undefined;
     }
     const ownerName = owner.kind === "record" ? owner.name : shape.name;
-    this.report("PC202", `unknown attribute \`${name.name}\` of \`${ownerName}\``, name.span, () => didYouMean(name.name, shape.fields.keys()));
+    this.reportAdvised("PC202", `unknown attribute \`${name.name}\` of \`${ownerName}\``, name.span, () => fieldSuggested(name.name, shape.fields) ?? {});
     return undefined;
   }
 
@@ -747,8 +767,10 @@ export class ExpressionChecker {
         return this.record(expr, this.report("PC202", `unknown attribute \`${property.name}\` of \`intent\``, property.span, didYouMean(property.name, ["tools", "max_risk"]) ?? "`intent` has `tools` and `max_risk`"));
       case "namespace":
         return this.record(expr, this.namespaceMember(expr, object.name));
-      default:
-        return this.record(expr, this.report("PC202", `${describeType(object)} has no attribute \`${property.name}\``, property.span, this.hidingHelp(expr.object, scope) ?? methodWithoutParentheses(expr, object)));
+      default: {
+        const hiding = this.hidingHelp(expr.object, scope);
+        return this.record(expr, this.report("PC202", `${describeType(object)} has no attribute \`${property.name}\``, property.span, hiding?.help ?? methodWithoutParentheses(expr, object), hiding?.related));
+      }
     }
   }
 
@@ -970,10 +992,12 @@ export class ExpressionChecker {
       return STRING;
     }
     const methods = isCollection(object) ? ["size"] : object.kind === "string" ? ["startsWith", "endsWith", "lower", "size"] : isStringLike(object) ? ["startsWith", "endsWith", "lower"] : [];
-    const help = this.hidingHelp(calleeObject, scope) ?? operatorWrittenAsMethod(expr) ?? didYouMean(method, methods) ?? (methods.length > 0 ? `${describeType(object)} has ${methods.map((m) => `\`${m}()\``).join(", ")}` : undefined);
+    const hiding = this.hidingHelp(calleeObject, scope);
+    const help = hiding?.help ?? operatorWrittenAsMethod(expr) ?? didYouMean(method, methods) ?? (methods.length > 0 ? `${describeType(object)} has ${methods.map((m) => `\`${m}()\``).join(", ")}` : undefined);
     // `now.hour()`: the time of day, weekday and time zone are the enforcement point's to send.
     const timeHelp = object.kind === "time" ? "a `time` has no hour, weekday or time zone: have the enforcement point send a time-of-day window in `context`, as a flag (`business_hours: bool`) or as its bounds (`opens: time`) to compare `now` with (language reference, section 3.1)" : undefined;
-    return this.report("PC211", `${describeType(object)} has no method \`${method}\``, callee.property.span, help ?? timeHelp);
+    // (The related place goes with the help that names it: the variable hiding a built-in.)
+    return this.report("PC211", `${describeType(object)} has no method \`${method}\``, callee.property.span, help ?? timeHelp, hiding?.related);
   }
 
   /**
@@ -1150,6 +1174,14 @@ function operatorWrittenAsMethod(expr: A.Call): string | undefined {
 
 /** What other languages call `size()`. */
 const LENGTH_NAMES: ReadonlySet<string> = new Set(["length", "len", "count"]);
+
+/** Did-you-mean help naming the closest of `fields` to `name`, with where it is declared; undefined when none is close. */
+function fieldSuggested(name: string, fields: ReadonlyMap<string, FieldInfo>): ReturnType<LazyAdvice> | undefined {
+  const match = closestName(name, fields.keys());
+  const field = match === undefined ? undefined : fields.get(match);
+  if (field === undefined) return undefined;
+  return { help: suggestion(field.name), related: [{ span: field.span, message: `\`${field.name}\`, declared here` }] };
+}
 
 /** `args.to.size > 20`: a method written as an attribute, which the value has with `()`. */
 function methodWithoutParentheses(expr: A.Member, object: Type): string | undefined {

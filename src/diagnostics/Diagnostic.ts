@@ -36,33 +36,43 @@ export interface RelatedLocation {
  */
 export type LazyHelp = () => string | undefined;
 
+/** Help and the places it names (a did-you-mean's declaration), worked out together when either is first read (see LazyHelp). */
+export type LazyAdvice = () => { readonly help?: string | undefined; readonly related?: readonly RelatedLocation[] | undefined };
+
 /** Builds a diagnostic with the severity the catalogue gives its code. */
 export function diagnostic(code: Code, message: string, span?: Span, help?: string | LazyHelp, related?: readonly RelatedLocation[]): Diagnostic {
   const d: { -readonly [K in keyof Diagnostic]: Diagnostic[K] } = { code, severity: CODES[code].severity, message };
   if (span) d.span = span;
-  if (typeof help === "function") helpWhenRead(d, help);
+  if (typeof help === "function") adviceWhenRead(d, () => ({ help: help() }), false);
   else if (help) d.help = help;
   if (related !== undefined && related.length > 0) d.related = related;
   return d;
 }
 
+/** A diagnostic whose help and related places come from one piece of advice worked out when first read. */
+export function advisedDiagnostic(code: Code, message: string, span: Span, advice: LazyAdvice): Diagnostic {
+  const d: { -readonly [K in keyof Diagnostic]: Diagnostic[K] } = { code, severity: CODES[code].severity, message, span };
+  adviceWhenRead(d, advice, true);
+  return d;
+}
+
 /**
- * Makes `d.help` what `help()` gives, worked out at the first read and kept in the getter's
- * closure: the property is never redefined or deleted, so a diagnostic a caller froze still
- * reads (a help that gives nothing reads as undefined).
+ * Makes `d.help` (and, with `withRelated`, `d.related`) what `advice()` gives, worked out at the
+ * first read of either and kept in the getters' closure: the properties are never redefined or
+ * deleted, so a diagnostic a caller froze still reads (help that gives nothing, or no place,
+ * reads as undefined).
  */
-function helpWhenRead(d: { help?: string }, help: LazyHelp): void {
-  let value: string | undefined;
-  let done = false;
-  Object.defineProperty(d, "help", {
+function adviceWhenRead(d: { help?: string; related?: readonly RelatedLocation[] }, advice: LazyAdvice, withRelated: boolean): void {
+  let value: ReturnType<LazyAdvice> | undefined;
+  const read = (): ReturnType<LazyAdvice> => (value ??= advice());
+  Object.defineProperty(d, "help", { enumerable: true, configurable: true, get: (): string | undefined => read().help || undefined });
+  if (!withRelated) return;
+  Object.defineProperty(d, "related", {
     enumerable: true,
     configurable: true,
-    get(): string | undefined {
-      if (!done) {
-        value = help() || undefined;
-        done = true;
-      }
-      return value;
+    get: (): readonly RelatedLocation[] | undefined => {
+      const related = read().related;
+      return related !== undefined && related.length > 0 ? related : undefined;
     },
   });
 }

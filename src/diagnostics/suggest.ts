@@ -5,7 +5,12 @@ export { closestName, withinOneEdit } from "../runtime/closestName.js";
 /** "did you mean `x`?" help text, or undefined when nothing is close. */
 export function didYouMean(name: string, known: Iterable<string>): string | undefined {
   const match = closestName(name, known);
-  return match === undefined ? undefined : `did you mean \`${match}\`?`;
+  return match === undefined ? undefined : suggestion(match);
+}
+
+/** The help that suggests `match`: "did you mean `x`?". */
+export function suggestion(match: string): string {
+  return `did you mean \`${match}\`?`;
 }
 
 /** "a, b and c" (or "a, b or c"), for lists of names in messages. */

@@ -10,7 +10,7 @@ import type { CompiledPolicy, RuleInfo } from "./policy.js";
 import { declaredOnly, undeclaredFieldsOf, type DeclaredArguments } from "./declaredFields.js";
 import { describeKind, describeValue, MAX_NESTING, parseTime, startValidation, timeMistakeNote, ValidatorFactory, type Validator } from "./schema.js";
 import { shapeOfFields, shapeOfType, type ValueShape } from "./declaredShape.js";
-import { expiredBecause, labelsAlwaysKept, labelsOf, onlyLabels, MAX_ASKED_CALLERS, MAX_ASKED_POLICIES, MAX_ASKING_RULES_KEPT, MAX_PENDING_ASKS, MAX_SESSION_ID_LENGTH, SessionState, SessionStore, UNDECLARED_LABEL_CHARS, WINDOW_RELOADED, WINDOW_TRIMMED, windowEntriesFor, type AskedCaller, type AskedUnder, type MoreAsks, type PendingAsk, type ReloadStats, type Revocation, type RevocationCause, isOperatorRevocation } from "./session.js";
+import { droppedLabels, expiredBecause, labelsAlwaysKept, labelsOf, onlyLabels, MAX_ASKED_CALLERS, MAX_ASKED_POLICIES, MAX_ASKING_RULES_KEPT, MAX_PENDING_ASKS, MAX_SESSION_ID_LENGTH, SessionState, SessionStore, UNDECLARED_LABEL_CHARS, WINDOW_RELOADED, WINDOW_TRIMMED, windowEntriesFor, type AskedCaller, type AskedUnder, type MoreAsks, type PendingAsk, type ReloadStats, type Revocation, type RevocationCause, isOperatorRevocation } from "./session.js";
 import { contentHash, type BundleContent } from "./contentHash.js";
 import { refusalDetail, refusedFor } from "./refusal.js";
 
@@ -328,6 +328,47 @@ export interface SessionSummary {
    */
   readonly pendingAskCount: number | null;
   /**
+   * Whether labels its calls carried found no room (the 4,096 characters a session keeps of labels
+   * that are neither members of the label enum nor returned by a tool): its own, so that a
+   * `session.labels` test a label not kept could change is an evaluation error (fails closed) for
+   * the rest of the session, or an ask's awaiting approval (approved, it marks the session; its
+   * `pendingAsks` entry says so when listed). Once revoked, only its own. Null when the compiled
+   * policy keeps no labels, or without state.
+   */
+  readonly labelsDropped: boolean | null;
+  /**
+   * Whether labels of the session's own calls (allowed, or approved) found no room: `labelsDropped`
+   * without the asks awaiting approval, so its `session.labels` tests fail closed already. Null as
+   * `labelsDropped` is.
+   */
+  readonly ownLabelsDropped: boolean | null;
+  /**
+   * How many asks were refused for want of room (the session already had 256 calls awaiting
+   * approval): none was kept, nor is counted in `pendingAskCount`, and none can be approved (each
+   * decision said so in its `errors`). Asks of a call already awaiting are kept. Null without state.
+   */
+  readonly asksNotKept: number | null;
+  /**
+   * Whether its `session.count` window overflowed (`maxWindowEntries`, by default at least 10,000
+   * attempts) and let go of attempts inside the longest `within` of the attempt then made (or a
+   * count reaching back past what it let go failed): a count reaching back to them is an
+   * evaluation error (fails closed) until the window has moved past them. Not said of: the
+   * routine letting go of attempts older than that (the window keeps them for two `within`s only
+   * for attempts arriving late); a window kept at the policy's own numbers (N + 1 attempts for its
+   * `> N`), whose counts stay exact past it; nor, after a reload to a policy needing more attempts,
+   * what such a window let go before it (counts reaching back to it deny as the reload's doing,
+   * WINDOW_RELOADED). An overflow before a reload is still said after it. Null when the policy
+   * keeps no window, or without state.
+   */
+  readonly windowOverflowed: boolean | null;
+  /**
+   * Whether an attempt at an undeclared tool found no room for its name (the 1,024 characters a
+   * session keeps of them): a `session.count` of a pattern reaching back to it is an evaluation
+   * error (fails closed) until the window has moved past it. Null when the policy counts no
+   * pattern's attempts (it keeps no tool per attempt), or without state.
+   */
+  readonly undeclaredToolsUnnamed: boolean | null;
+  /**
    * Why an `ended` session ended: "idle" (it made no attempt for longer than `sessionIdleMs`, by
    * its request times or by the engine's clock), "reload" (a reload's policy could not take it
    * over), or "revoked-before-start" (an operator revoked the id before its first attempt: it
@@ -358,6 +399,8 @@ export interface PendingAskSummary {
   readonly asks: number;
   /** The ids of the rules that asked it, over its asks (the latest 32, the earliest dropped past them). */
   readonly rules: readonly string[];
+  /** Whether labels its asks carried found no room (see `SessionSummary.labelsDropped`): approved, the session is marked. */
+  readonly labelsDropped: boolean;
 }
 
 /** How many calls awaiting approval `SessionSummary.pendingAsks` lists at most (it counts them all). */
@@ -982,6 +1025,12 @@ export class Engine {
       // A revoked session's asks can never be approved (Engine.approved refuses them): none await.
       pendingAsks: state === undefined ? null : revoked !== undefined ? NO_PENDING_ASKS : pendingAsksOf(state),
       pendingAskCount: state === undefined ? null : revoked !== undefined ? 0 : (state.asked?.size ?? 0),
+      // What the session's bounds let go (each fails closed where it matters): read, never worked out on the decision path.
+      labelsDropped: state?.labels === undefined ? null : revoked !== undefined ? state.labelsDropped : droppedLabels(state),
+      ownLabelsDropped: state?.labels === undefined ? null : state.labelsDropped,
+      asksNotKept: state?.asksNotKept ?? null,
+      windowOverflowed: state?.windowOverflowed ?? null,
+      undeclaredToolsUnnamed: state?.undeclaredToolsUnnamed ?? null,
       endCause: record === undefined ? null : record.beforeStart === true ? "revoked-before-start" : record.endedBy !== undefined ? "reload" : "idle",
       endReason: record === undefined ? null : record.beforeStart === true ? revokedBeforeStartBecause(revoked) : expiredBecause(record, this.sessions.idleMs),
       revoked: revoked === undefined ? null : summaryOfRevocation(revoked),
@@ -1969,7 +2018,7 @@ function awaitApproval(state: SessionState, key: string, c: EvalContext, labels:
   let pending = asked.get(key);
   if (pending === undefined) {
     if (asked.size >= MAX_PENDING_ASKS) {
-      state.askedFull = true;
+      state.asksNotKept++;
       return false;
     }
     // Who asked and under which policy, as plain fields (every ask writes them; see PendingAsk).
@@ -2334,7 +2383,7 @@ function noAskFor(state: SessionState, sessionId: string, tool: string): string 
   let others = 0;
   for (const pending of state.asked?.values() ?? []) if (pending.tool === tool) others += pending.count;
   const session = `session ${helpers.describeText(sessionId)}`;
-  const full = state.askedFull ? `; the session also made more asks awaiting approval than the engine keeps (${MAX_PENDING_ASKS} calls), and those past them cannot be approved (${PENDING_ASKS_NEXT_STEP})` : "";
+  const full = state.asksNotKept > 0 ? `; the session also made more asks awaiting approval than the engine keeps (${MAX_PENDING_ASKS} calls), and those past them cannot be approved (${PENDING_ASKS_NEXT_STEP})` : "";
   if (others === 0) return `${session} has no ask awaiting approval for ${tool} (no call to it was answered ask, or each was approved already${full})`;
   return `${session} has no ask awaiting approval for this ${tool} call: only a call answered ask can be approved, with the same declared arguments, and the ${others === 1 ? "ask" : `${others} asks`} of ${tool} awaiting approval ${others === 1 ? "is" : "are"} for other arguments${full}`;
 }
@@ -2486,7 +2535,7 @@ function pendingAsksOf(state: SessionState): readonly PendingAskSummary[] {
   const when = (ask: PendingAsk): number => (Number.isFinite(ask.firstAskedAt) ? ask.firstAskedAt : Number.POSITIVE_INFINITY);
   asks.sort((a, b) => when(a) - when(b) || 0);
   return Object.freeze(
-    asks.slice(0, PENDING_ASKS_LISTED).map((ask) => Object.freeze({ tool: ask.tool, firstAskedAt: isoTime(ask.firstAskedAt), lastAskedAt: isoTime(ask.askedAt), asks: ask.count, rules: Object.freeze([...ask.rules]) })),
+    asks.slice(0, PENDING_ASKS_LISTED).map((ask) => Object.freeze({ tool: ask.tool, firstAskedAt: isoTime(ask.firstAskedAt), lastAskedAt: isoTime(ask.askedAt), asks: ask.count, rules: Object.freeze([...ask.rules]), labelsDropped: ask.labelsDropped === true })),
   );
 }
 

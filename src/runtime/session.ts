@@ -495,6 +495,14 @@ export class SessionState {
    */
   trimmedUpTo = Number.NEGATIVE_INFINITY;
   /**
+   * Whether the window overflowed where a count could notice (`windowOverflowed`): it let go of
+   * an attempt inside the longest `within` of the attempt then made, and its counts did not
+   * saturate (or it counts some tools); or a count reaching back past what it let go failed
+   * (an attempt arriving late). Not `droppedUpTo`, which also holds the routine letting go of
+   * attempts kept past one window only for late ones. Set on those rare branches only.
+   */
+  overflowNoticed = false;
+  /**
    * What the session keeps only for having been carried past a reload (`SessionStore.adopt`),
    * none for a session that never was: one field, read off the hot path (see AfterReload).
    */
@@ -522,8 +530,11 @@ export class SessionState {
    * approve while the agent goes on with other calls.
    */
   asked: Map<string, PendingAsk> | undefined;
-  /** Set once an ask found `asked` full (MAX_PENDING_ASKS): it and later ones cannot be approved. */
-  askedFull = false;
+  /**
+   * Asks refused for want of room (`asked` full, MAX_PENDING_ASKS): none of them can be approved.
+   * A count, not a flag, for an incident responder (Engine.session): added to only on that rare branch.
+   */
+  asksNotKept = 0;
 
   /**
    * When the latest attempt arrived (`SessionStore.storeTime`: the engine's clock then; in a
@@ -654,7 +665,11 @@ export class SessionState {
   windowFault(since: number, tools: Uint8Array | null, pattern?: string, settledBy?: number): string | undefined {
     // (Which of the two is worked out only on a fault: an untold count costs no more than before.)
     if (since <= this.droppedUpTo && (tools !== null || !this.countsSaturate)) {
-      if (this.droppedUpTo > (this.afterReload?.reloadedUpTo ?? Number.NEGATIVE_INFINITY)) return WINDOW_OVERFLOW;
+      if (this.droppedUpTo > (this.afterReload?.reloadedUpTo ?? Number.NEGATIVE_INFINITY)) {
+        // (Whatever let it go, a count that fails for it is an overflow the summary must tell.)
+        this.overflowNoticed = true;
+        return WINDOW_OVERFLOW;
+      }
       // The attempts a reload let go only add to what the window holds: when that already
       // settles the comparison (`settledBy`, see ir.countSettledAt), its answer is certain, and
       // a flood after the reload revokes as soon as the attempts held show it.
@@ -663,6 +678,21 @@ export class SessionState {
     if (since <= this.trimmedUpTo) return WINDOW_TRIMMED;
     if (pattern !== undefined && since <= this.unnamedUpTo) return UNDECLARED_UNNAMED;
     return undefined;
+  }
+
+  /**
+   * Whether the window overflowed where a count can notice (`overflowNoticed`). Null without a
+   * window. For an incident responder (Engine.session): it reads what overflows already set. What
+   * a window kept at an old policy's numbers let go before a reload is not the session's
+   * overflow: counts reaching back to it deny as the reload's doing (WINDOW_RELOADED).
+   */
+  get windowOverflowed(): boolean | null {
+    return this.times === undefined ? null : this.overflowNoticed;
+  }
+
+  /** Whether an attempt at an undeclared tool found no room for its name (UNDECLARED_TOOL_CHARS); null when the window keeps no tools. */
+  get undeclaredToolsUnnamed(): boolean | null {
+    return this.windowTools === undefined ? null : this.unnamedUpTo > Number.NEGATIVE_INFINITY;
   }
 
   /**
@@ -784,7 +814,7 @@ function droppedLabelsCarry(from: LabelLimits, to: LabelLimits): string | undefi
 }
 
 /** Whether a session did not keep some labels of its calls: of its own, or of an ask awaiting approval (which would mark it, approved). */
-function droppedLabels(state: SessionState): boolean {
+export function droppedLabels(state: SessionState): boolean {
   if (state.labelsDropped) return true;
   if (state.asked !== undefined) for (const pending of state.asked.values()) if (pending.labelsDropped === true) return true;
   return false;
@@ -1854,7 +1884,11 @@ export class SessionStore {
     if (head > state.head) state.trimmedUpTo = Math.max(state.trimmedUpTo, times[head - 1]!);
     if (times.length - head >= this.maxWindowEntries) {
       const keep = this.maxWindowEntries - 1;
-      state.droppedUpTo = Math.max(state.droppedUpTo, times[times.length - keep - 1]!);
+      const dropped = times[times.length - keep - 1]!;
+      state.droppedUpTo = Math.max(state.droppedUpTo, dropped);
+      // Kept for two windows, the window routinely lets go of attempts older than one: only one
+      // inside the window of the attempt made now is an overflow its counts can notice.
+      if (dropped >= now - this.use.windowMs && (tools !== undefined || !state.countsSaturate)) state.overflowNoticed = true;
       head = times.length - keep;
     }
     // Compact once the dead prefix is as long as the live part: amortized O(1) per attempt.

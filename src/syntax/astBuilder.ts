@@ -205,10 +205,10 @@ export class AstBuilder {
     return { kind: "EntityDecl", entity: keyword.image as A.EntityName, keywordSpan: this.tokenSpan(keyword), fields: this.fields(this.node(node, "fieldBlock")), docs, span };
   }
 
-  /** Reports a tool or intent item given twice (`risk low … risk high`). */
-  private once<T>(current: T | undefined, word: string, at: Span): boolean {
+  /** Reports a tool or intent item given twice (`risk low … risk high`), pointing at the first (`first`). */
+  private once<T>(current: T | undefined, word: string, at: Span, first: Span): boolean {
     if (current === undefined) return true;
-    this.diagnostics.push(diagnostic("PC107", `\`${word}\` is given twice`, at, `keep one \`${word}\``));
+    this.diagnostics.push(diagnostic("PC107", `\`${word}\` is given twice`, at, `keep one \`${word}\``, [{ span: first, message: `the first \`${word}\`` }]));
     return false;
   }
 
@@ -220,18 +220,20 @@ export class AstBuilder {
     let returns: A.Identifier[] | undefined;
     let args: A.Field[] | undefined;
     const riskIdentifiers = this.tokens(node, "Identifier");
-    for (const [i, keyword] of this.tokens(node, "Kw_risk").entries()) {
-      if (this.once(risk, "risk", this.tokenSpan(keyword))) risk = this.identifier(riskIdentifiers[i], this.tokenSpan(keyword));
+    const riskKeywords = this.tokens(node, "Kw_risk");
+    for (const [i, keyword] of riskKeywords.entries()) {
+      if (this.once(risk, "risk", this.tokenSpan(keyword), this.tokenSpan(riskKeywords[0]!))) risk = this.identifier(riskIdentifiers[i], this.tokenSpan(keyword));
     }
     const returnsKeywords = this.tokens(node, "Kw_returns");
     if (returnsKeywords.length > 0) {
       // Every `returns` list names labels; all the names after `returns` keywords are anyName nodes.
       returns = this.tokens(node, "AnyName").map((n) => this.identifier(n, span));
-      for (const extra of returnsKeywords.slice(1)) this.once(returns, "returns", this.tokenSpan(extra));
+      for (const extra of returnsKeywords.slice(1)) this.once(returns, "returns", this.tokenSpan(extra), this.tokenSpan(returnsKeywords[0]!));
     }
-    for (const [i, block] of this.nodes(node, "fieldBlock").entries()) {
+    const blocks = this.nodes(node, "fieldBlock");
+    for (const [i, block] of blocks.entries()) {
       if (i === 0) args = this.fields(block);
-      else this.once(args, "args", this.nodeSpan(block));
+      else this.once(args, "args", this.nodeSpan(block), this.nodeSpan(blocks[0]!));
     }
     const decl: { -readonly [K in keyof A.ToolDecl]: A.ToolDecl[K] } = { kind: "ToolDecl", name, returns: returns ?? [], docs, span };
     if (risk) decl.risk = risk;
@@ -244,9 +246,9 @@ export class AstBuilder {
     const docs = this.docsBefore(span.start);
     const name = this.qualifiedName(this.node(node, "qualifiedName"), span);
     const toolsKeywords = this.tokens(node, "Kw_tools");
-    for (const extra of toolsKeywords.slice(1)) this.once(true, "tools", this.tokenSpan(extra));
+    for (const extra of toolsKeywords.slice(1)) this.once(true, "tools", this.tokenSpan(extra), this.tokenSpan(toolsKeywords[0]!));
     const riskKeywords = this.tokens(node, "Kw_max_risk");
-    for (const extra of riskKeywords.slice(1)) this.once(true, "max_risk", this.tokenSpan(extra));
+    for (const extra of riskKeywords.slice(1)) this.once(true, "max_risk", this.tokenSpan(extra), this.tokenSpan(riskKeywords[0]!));
     const maxRiskToken = this.token(node, "Identifier");
     const decl: { -readonly [K in keyof A.IntentDecl]: A.IntentDecl[K] } = { kind: "IntentDecl", name, tools: this.nodes(node, "toolPattern").map((p) => this.toolPattern(p)), docs, span };
     if (maxRiskToken && riskKeywords.length > 0) decl.maxRisk = this.identifier(maxRiskToken, span);

@@ -6,6 +6,7 @@ import type { ComparedOperand, Evidence, Provenance } from "../runtime/evidence.
 import type { Explanation } from "../runtime/explain.js";
 import { globMatch } from "../runtime/glob.js";
 import type { ClauseTrace } from "../runtime/interpret.js";
+import { MAX_PENDING_ASKS, UNDECLARED_LABEL_CHARS, UNDECLARED_TOOL_CHARS } from "../runtime/session.js";
 import { parseTime } from "../runtime/schema.js";
 import { isSessionId } from "./readRecording.js";
 import { parseDuration } from "../syntax/literals.js";
@@ -45,7 +46,21 @@ export interface HistoryEntry {
   readonly startsRun?: true;
   /** A decision no rule made: its reason (the session expired, was revoked by an operator); a revocation line: its `reason`. */
   readonly reason?: string;
+  /** The bounds of the session's state this line hit first (`Engine.session`'s fields it set; `asksNotKept` each time it grew); absent when none. */
+  readonly limitsHit?: readonly LimitHit[];
 }
+
+/** What the engine could not keep of a session (SessionSummary's fields that say so). */
+export type LimitHit = "labelsDropped" | "asksNotKept" | "windowOverflowed" | "undeclaredToolsUnnamed";
+
+/** Each bound's words in the text history: what was not kept, and what fails closed for it. */
+const LIMIT_WORDS: Readonly<Record<LimitHit, string>> = {
+  labelsDropped: `a label found no room: the session keeps ${UNDECLARED_LABEL_CHARS.toLocaleString("en-US")} characters of labels, and its session.labels tests fail closed from here`,
+  asksNotKept: `the ask was not kept: the session already has ${MAX_PENDING_ASKS} calls awaiting approval, and none past them can be approved`,
+  windowOverflowed: "the session.count window overflowed (maxWindowEntries): counts reaching back past the attempts it let go fail closed",
+  undeclaredToolsUnnamed: `the undeclared tool's name found no room: the session keeps ${UNDECLARED_TOOL_CHARS.toLocaleString("en-US")} characters of them, and counts of a pattern reaching back to this attempt fail closed`,
+};
+const ASKED_LABELS_DROPPED = `a label the ask carried found no room: the session keeps ${UNDECLARED_LABEL_CHARS.toLocaleString("en-US")} characters of labels, and once the call is approved its session.labels tests fail closed`;
 
 /** What the timeline keeps of a line beyond its `HistoryEntry`, for provenance. */
 interface Step {
@@ -58,6 +73,8 @@ interface Step {
   readonly wentAhead: boolean;
   /** The first line of a new run: why the session started over, in words. */
   readonly startsOver: string | undefined;
+  /** Whether the session's own labels first found no room here (else a `labelsDropped` hit is an ask's). */
+  readonly ownLabelsDropped: boolean;
 }
 
 /**
@@ -167,6 +184,7 @@ export class SessionTimeline {
         ...(revocation !== undefined ? { outcome: revocation.outcome } : {}),
         ...(startsOver !== null && startsOver !== undefined ? { startsRun: true as const } : {}),
         ...(reason !== undefined ? { reason } : {}),
+        ...limitsHit(before, after),
       };
       const step: Step = {
         entry,
@@ -174,6 +192,7 @@ export class SessionTimeline {
         run: this.run,
         wentAhead: entry.tool !== null && (decision?.decision === "allow" || approved === true),
         startsOver: startsOver ?? undefined,
+        ownLabelsDropped: ownLabelsDroppedAt(before, after),
       };
       this.steps.push(step);
       const context = (fields["context"] as { labels?: unknown } | null | undefined)?.labels;
@@ -253,7 +272,7 @@ export class SessionTimeline {
     const shown = this.steps.slice(-SHOWN_HISTORY_LINES);
     const left = this.steps.length - shown.length;
     const lines = [`history of ${printable(name)}: ${counted(this.steps.length, "earlier line")}${left > 0 ? `, the last ${shown.length} shown` : ""}${others}`];
-    if (left > 0) lines.push(`  … ${counted(left, "earlier line")} of the session not shown`);
+    if (left > 0) lines.push(`  … ${counted(left, "earlier line")} of the session not shown${hiddenLimits(this.steps.slice(0, left))}`);
     for (const step of shown) {
       if (step.startsOver !== undefined) lines.push(`  session starts over at line ${step.entry.line}: ${step.startsOver}`);
       lines.push(`  ${printable(stepText(step))}`);
@@ -460,6 +479,39 @@ function added(before: SessionSummary | undefined, after: SessionSummary | undef
   return (after?.labelNames ?? []).filter((label) => !had.has(label));
 }
 
+/** The bounds line's snapshot `after` shows hit that `before` (the line before's, none for a new run) did not. */
+function limitsHit(before: SessionSummary | undefined, after: SessionSummary | undefined): { limitsHit?: LimitHit[] } {
+  if (after === undefined) return {};
+  const hit: LimitHit[] = [];
+  // The session's own labels and an ask's apart: its own finding no room after an ask's had is news too.
+  if (ownLabelsDroppedAt(before, after) || (after.labelsDropped === true && before?.labelsDropped !== true)) hit.push("labelsDropped");
+  for (const flag of ["windowOverflowed", "undeclaredToolsUnnamed"] as const) if (after[flag] === true && before?.[flag] !== true) hit.push(flag);
+  if ((after.asksNotKept ?? 0) > (before?.asksNotKept ?? 0)) hit.push("asksNotKept");
+  return hit.length > 0 ? { limitsHit: hit } : {};
+}
+
+/**
+ * The bounds the lines the text leaves out hit, for the row that counts them: ` (windowOverflowed
+ * at line 201, asksNotKept at line 257 and 3 later lines)`, by the first line of each; empty when none.
+ */
+function hiddenLimits(steps: readonly Step[]): string {
+  const first = new Map<LimitHit, { line: number; more: number }>();
+  for (const step of steps) {
+    for (const limit of step.entry.limitsHit ?? []) {
+      const seen = first.get(limit);
+      if (seen === undefined) first.set(limit, { line: step.entry.line, more: 0 });
+      else seen.more++;
+    }
+  }
+  if (first.size === 0) return "";
+  return ` (${[...first].map(([limit, { line, more }]) => `${limit} at line ${line}${more > 0 ? ` and ${counted(more, "later line")}` : ""}`).join(", ")})`;
+}
+
+/** Whether the session's own labels (not an ask's awaiting approval) first found no room at the line `after` is the snapshot of. */
+function ownLabelsDroppedAt(before: SessionSummary | undefined, after: SessionSummary | undefined): boolean {
+  return after?.ownLabelsDropped === true && before?.ownLabelsDropped !== true;
+}
+
 /** The revocation a line made: a revocation line's that took, or the one a decision made. */
 function revokedBy(before: SessionSummary | undefined, after: SessionSummary | undefined, revocation: RevokeResult | undefined): { revoked?: HistoryEntry["revoked"] } {
   const made: RevocationSummary | null | undefined = revocation !== undefined ? (revocation.outcome === "revoked" ? revocation.revocation : null) : before?.revoked == null ? after?.revoked : null;
@@ -482,6 +534,8 @@ function stepText(step: Step): string {
     const why = entry.revoked.reasons[0];
     parts.push(`revokes the session${entry.revoked.by === "rules" ? ` (${entry.revoked.rules.join(", ")})` : ""}${why !== undefined ? `: ${shownText(why)}` : ""}`);
   }
+  // An ask not approved yet keeps its labels apart: only its approval would mark the session's own.
+  for (const limit of entry.limitsHit ?? []) parts.push(`${limit === "labelsDropped" && !step.ownLabelsDropped ? ASKED_LABELS_DROPPED : LIMIT_WORDS[limit]} (${limit})`);
   return `line ${entry.line}${entry.time !== null ? `, ${shownText(entry.time)}` : ""}: ${parts.join("; ")}`;
 }
 

@@ -64,6 +64,11 @@ describe("policyc check: pretty output", () => {
         '5 |   allow kb.search when agent.tema == "support"',
         "  |                              ^^^^",
         "  = help: did you mean `team`?",
+        "note: `team`, declared here",
+        " --> g.policy:2:9",
+        "  |",
+        "2 | agent { team: string }",
+        "  |         ------------",
         "",
         "1 error, 1 warning",
         "",
@@ -413,7 +418,7 @@ describe("policyc check --json", () => {
     expect(report).toMatchObject({ ok: false, errors: 1, warnings: 1, files: ["j.policy"], rules: 1 });
     expect(report.diagnostics).toEqual([
       { code: "PC502", severity: "warning", message: "`E` is declared but never used", file: "j.policy", line: 1, column: 6, end: { line: 1, column: 7 }, help: "remove it, or use it as the type of an attribute" },
-      { code: "PC202", severity: "error", message: "unknown attribute `tema` of `agent`", file: "j.policy", line: 5, column: 30, end: { line: 5, column: 34 }, help: "did you mean `team`?" },
+      { code: "PC202", severity: "error", message: "unknown attribute `tema` of `agent`", file: "j.policy", line: 5, column: 30, end: { line: 5, column: 34 }, help: "did you mean `team`?", related: [{ file: "j.policy", line: 2, column: 9, end: { line: 2, column: 21 }, message: "`team`, declared here" }] },
     ]);
   });
 

@@ -65,7 +65,7 @@ describe("policyc check --reporter", () => {
     expect(result).toEqual({
       code: 1,
       stdout: [
-        "::error file=a.policy,line=4,col=30,endLine=4,endColumn=34,title=policyc PC202::unknown attribute `tema` of `agent`%0Ahelp: did you mean `team`?",
+        "::error file=a.policy,line=4,col=30,endLine=4,endColumn=34,title=policyc PC202::unknown attribute `tema` of `agent`%0Ahelp: did you mean `team`?%0Anote: `team`, declared here: a.policy:1:9",
         "::warning file=warn.policy,line=1,col=6,endLine=1,endColumn=7,title=policyc PC502::`E` is declared but never used%0Ahelp: remove it, or use it as the type of an attribute",
         "1 error, 1 warning",
         "",
@@ -96,7 +96,7 @@ describe("policyc check --reporter", () => {
     const dir = folder({ "a,b%:c.policy": BROKEN, "pct.policy": PERCENT });
     mkdirSync(join(dir, "no\npolicies"));
     const named = await cli(["check", "a,b%:c.policy", "--reporter", "github"], { cwd: dir });
-    expect(named.stdout.split("\n")[0]).toBe("::error file=a%2Cb%25%3Ac.policy,line=4,col=30,endLine=4,endColumn=34,title=policyc PC202::unknown attribute `tema` of `agent`%0Ahelp: did you mean `team`?");
+    expect(named.stdout.split("\n")[0]).toBe("::error file=a%2Cb%25%3Ac.policy,line=4,col=30,endLine=4,endColumn=34,title=policyc PC202::unknown attribute `tema` of `agent`%0Ahelp: did you mean `team`?%0Anote: `team`, declared here: a,b%25:c.policy:1:9");
     const percent = await cli(["check", "pct.policy", "--reporter", "github"], { cwd: dir });
     expect(percent.code).toBe(0);
     expect(percent.stdout).toMatch(/^::warning file=pct\.policy,line=3,col=47,endLine=3,endColumn=52,title=policyc PC519::no tool `returns` "50%25" and [^\n]*%0Ahelp: [^\n]*\nok: 1 file, 1 rule, 1 warning\n$/);
@@ -141,7 +141,7 @@ describe("policyc check --reporter", () => {
     const cases = parsed.testsuites.testsuite.testcase;
     expect(cases.map((c) => c.name)).toEqual(["a.policy", "clean.policy", "warn.policy"]);
     expect(cases[0]!.failure).toMatchObject({ message: "2 errors (first: unknown attribute `tema` of `agent`)", type: "PC202" });
-    expect(cases[0]!.failure!["#text"]).toContain("a.policy:4:30: error[PC202]: unknown attribute `tema` of `agent`\nhelp: did you mean `team`?\na.policy:7:");
+    expect(cases[0]!.failure!["#text"]).toContain("a.policy:4:30: error[PC202]: unknown attribute `tema` of `agent`\nhelp: did you mean `team`?\nnote: `team`, declared here: a.policy:1:9\na.policy:7:");
     expect(cases[1]).toEqual({ classname: "policyc check", name: "clean.policy", file: "clean.policy" });
     expect(cases[2]!.failure).toBeUndefined();
     expect(cases[2]!["system-out"]).toContain("warn.policy:1:6: warning[PC502]");

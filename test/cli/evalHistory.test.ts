@@ -294,6 +294,64 @@ describe("policyc eval: the session's history", () => {
     expect(JSON.stringify(json)).toContain('"lines":[1,2]');
   });
 
+  it("a line that hit one of the session's bounds says so, with the Engine.session field it set; other lines are as before", async () => {
+    // Labels as strings (4,096 characters kept), a count of a pattern (1,024 characters of undeclared tool names), a window of 3 attempts.
+    write(
+      "bounds.policy",
+      [
+        "context { labels: set<string> }",
+        "tool t { risk low args { q: string } }",
+        "tool kb.search { risk low args { q: string } }",
+        "policy b {",
+        "  allow t",
+        '  deny t when session.labels contains "secret" and args.q == "leak"',
+        "  deny t when session.count(kb.*, within 1m) > 100",
+        '  ask t when args.q == "ask"',
+        "}",
+        "",
+      ].join("\n"),
+    );
+    const line = (ms: number, q: string, labels: string[] = [], tool = "t"): Record<string, unknown> => ({ time: new Date(Date.parse("2026-11-29T10:00:00Z") + ms).toISOString(), session: "b1", tool, args: { q }, context: { labels } });
+    const long = (prefix: string): string[] => Array.from({ length: 41 }, (_, i) => `${prefix}${String(i).padStart(99 - prefix.length, "0")}`);
+    write("bounds.jsonl", jsonl([line(0, "x", ["public"]), line(1000, "x", long("a")), line(2000, "ask", long("b")), line(3000, "x", [], `kb.${"x".repeat(1_100)}`), line(4000, "x"), line(5000, "leak")]));
+    const result = await evaluate(["bounds.policy", "-r", "bounds.jsonl"]);
+    expect(result.code).toBe(0);
+    const history = result.stdout.split("\n").filter((text) => text.startsWith("  line "));
+    expect(history[0]).toBe("  line 1, 2026-11-29T10:00:00.000Z: allow t by b/1; adds label public");
+    expect(history[1]).toMatch(/^ {2}line 2, 2026-11-29T10:00:01.000Z: allow t by b\/1; adds labels .* and 30 more; a label found no room: the session keeps 4,096 characters of labels, and its session.labels tests fail closed from here \(labelsDropped\)$/);
+    // The ask's labels found no room either, but the session had lost some already: nothing new to say.
+    expect(history[2]).toBe("  line 3, 2026-11-29T10:00:02.000Z: ask t by b/4");
+    expect(history[3]).toMatch(/: deny kb\.x+…: .*; the undeclared tool's name found no room: the session keeps 1,024 characters of them, and counts of a pattern reaching back to this attempt fail closed \(undeclaredToolsUnnamed\)$/);
+    // (Its count reaching back to the unnamed attempt fails closed.)
+    expect(history[4]).toBe("  line 5, 2026-11-29T10:00:04.000Z: deny t by b/3");
+    const json = JSON.parse((await evaluate(["bounds.policy", "-r", "bounds.jsonl", "--json"])).stdout) as { history: { line: number; limitsHit?: string[] }[] };
+    expect(json.history.map((entry) => entry.limitsHit ?? [])).toEqual([[], ["labelsDropped"], [], ["undeclaredToolsUnnamed"], []]);
+    // Asks past the 256 calls a session keeps awaiting approval, and a window that overflowed.
+    write("many-asks.policy", ["tool t { risk low args { q: string } }", "tool u { risk low args { n: int } }", "policy m {", "  allow t", "  ask u", "  deny t when session.count(within 1m) > 1000", "}", ""].join("\n"));
+    write("many-asks.jsonl", jsonl([...Array.from({ length: 257 }, (_, i) => ({ ...line(i, "x"), tool: "u", args: { n: i } })), line(300, "x")]));
+    const asks = await evaluate(["many-asks.policy", "-r", "many-asks.jsonl", "--max-window-entries", "200"]);
+    const asksHistory = asks.stdout.split("\n").filter((text) => text.startsWith("  line "));
+    // The text shows the last 20 lines: the row for those left out names the bounds they hit.
+    expect(asks.stdout.split("\n").filter((text) => text.startsWith("  … "))).toEqual(["  … 237 earlier lines of the session not shown (windowOverflowed at line 201)"]);
+    write("more-asks.jsonl", jsonl([...Array.from({ length: 260 }, (_, i) => ({ ...line(i, "x"), tool: "u", args: { n: i } })), ...Array.from({ length: 21 }, (_, i) => line(400 + i, "x"))]));
+    const more = (await evaluate(["many-asks.policy", "-r", "more-asks.jsonl", "--max-window-entries", "200"])).stdout.split("\n");
+    expect(more.filter((text) => text.startsWith("  … "))).toEqual(["  … 260 earlier lines of the session not shown (windowOverflowed at line 201, asksNotKept at line 257 and 3 later lines)"]);
+    // An ask whose labels found no room, in a session that kept all of its own: approved, they mark it.
+    write("ask-labels.jsonl", jsonl([{ ...line(0, "ask", long("c")), session: "b2" }, { ...line(1000, "x"), session: "b2" }]));
+    const asked = (await evaluate(["bounds.policy", "-r", "ask-labels.jsonl"])).stdout.split("\n").filter((text) => text.startsWith("  line "));
+    expect(asked).toEqual(["  line 1, 2026-11-29T10:00:00.000Z: ask t by b/4; a label the ask carried found no room: the session keeps 4,096 characters of labels, and once the call is approved its session.labels tests fail closed (labelsDropped)"]);
+    // The session's own labels finding no room after an ask's had: that line says so too.
+    write("own-after-ask.jsonl", jsonl([{ ...line(0, "ask", long("d")), session: "b3" }, { ...line(1000, "x", ["secret", ...long("e")]), session: "b3" }, { ...line(2000, "leak"), session: "b3" }]));
+    const own = (await evaluate(["bounds.policy", "-r", "own-after-ask.jsonl"])).stdout.split("\n").filter((text) => text.startsWith("  line "));
+    expect(own[0]).toMatch(/: ask t by b\/4; a label the ask carried found no room: .*once the call is approved its session.labels tests fail closed \(labelsDropped\)$/);
+    expect(own[1]).toMatch(/: allow t by b\/1; adds labels? .*; a label found no room: the session keeps 4,096 characters of labels, and its session.labels tests fail closed from here \(labelsDropped\)$/);
+    const ownJson = JSON.parse((await evaluate(["bounds.policy", "-r", "own-after-ask.jsonl", "--json"])).stdout) as { history: { line: number; limitsHit?: string[] }[] };
+    expect(ownJson.history.map((entry) => entry.limitsHit ?? [])).toEqual([["labelsDropped"], ["labelsDropped"]]);
+    const hits = JSON.parse((await evaluate(["many-asks.policy", "-r", "many-asks.jsonl", "--max-window-entries", "200", "--json"])).stdout) as { history: { line: number; limitsHit?: string[] }[] };
+    expect(hits.history.flatMap((entry) => (entry.limitsHit ?? []).map((limit) => `${entry.line}: ${limit}`))).toEqual(["201: windowOverflowed", "257: asksNotKept"]);
+    expect(asksHistory[asksHistory.length - 1]).toMatch(/^ {2}line 257, .*: ask u by m\/2; the ask was not kept: the session already has 256 calls awaiting approval, and none past them can be approved \(asksNotKept\)$/);
+  });
+
   it("--json caps the history at its last 1,000 lines and a provenance's lines at 20, with how many were left out", async () => {
     // 1,005 searches 3 s apart (20 a minute: under the rate rule), then one more.
     write("many.jsonl", jsonl(Array.from({ length: 1006 }, (_, i) => call("kb.search", i * 3000, { session: "s9", args: { query: `q${i}` } }))));

@@ -97,4 +97,104 @@ describe("related locations", () => {
     expect(overridden.related!.map((r) => [r.message, r.span.file.text.slice(r.span.start, r.span.end)])).toEqual([["the `deny` that overrides it (`p/2`)", "deny"]]);
     expect(analysis.diagnostics.find((d) => d.code === "PC502")!.related).toBeUndefined();
   });
+
+  /** Each related place of the diagnostics `code` gives for `text`: its line, message and the text it spans. */
+  function relatedOf(text: string, code: string): [number, string, [number, string, string][] | undefined][] {
+    const analysis = analyze([{ path: "r.policy", text }]);
+    const lineOf = (offset: number): number => text.slice(0, offset).split("\n").length;
+    return analysis.diagnostics
+      .filter((d) => d.code === code)
+      .map((d) => [lineOf(d.span!.start), d.message, d.related?.map((r) => [lineOf(r.span.start), r.message, text.slice(r.span.start, r.span.end)] as [number, string, string])]);
+  }
+
+  it("PC505 points at the declaration of the tool, intent or enum a quantifier variable hides; a built-in has no place", () => {
+    const text = [
+      "enum Zone { inner, outer }",
+      "tool fetch { args { urls: list<string> } }",
+      "intent triage { tools fetch }",
+      "policy p {",
+      '  allow fetch when any(fetch in args.urls: fetch == "a")',
+      '  deny fetch when any(triage in args.urls: triage == "b")',
+      '  deny fetch when any(Zone in args.urls: Zone == "c")',
+      '  deny fetch when any(outer in args.urls: outer == "d")',
+      '  deny fetch when any(session in args.urls: session == "e")',
+      "}",
+      "",
+    ].join("\n");
+    expect(relatedOf(text, "PC505")).toEqual([
+      [5, "inside this `any`, the variable `fetch` hides the tool name `fetch`", [[2, "the tool `fetch`, declared here", "fetch"]]],
+      [6, "inside this `any`, the variable `triage` hides the intent name `triage`", [[3, "the intent `triage`, declared here", "triage"]]],
+      [7, "inside this `any`, the variable `Zone` hides the enum `Zone`", [[1, "the enum `Zone`, declared here", "Zone"]]],
+      [8, "inside this `any`, the variable `outer` hides the member `outer` of `Zone`", [[1, "the member `outer` of `Zone`, declared here", "outer"]]],
+      [9, "inside this `any`, the variable `session` hides the built-in `session`", undefined],
+    ]);
+  });
+
+  it("PC202 points at the attribute its did-you-mean suggests, or at the quantifier variable its help names", () => {
+    const text = [
+      "agent { team: string }",
+      "type Dest { host: string }",
+      "tool send { args { to: list<Dest>, subject: string, tags: list<string> } }",
+      "policy p {",
+      '  allow send when agent.tema == "x"',
+      '  deny send when args.subjet == "y"',
+      '  deny send when any(d in args.to: d.hots == "z")',
+      '  deny send when any(session in args.tags: session.calls > 3)',
+      '  deny send when agent.zzzzzzzz == "w"',
+      "}",
+      "",
+    ].join("\n");
+    expect(relatedOf(text, "PC202")).toEqual([
+      // (The attribute's declaration as a whole, as PC200 points at a first one.)
+      [5, "unknown attribute `tema` of `agent`", [[1, "`team`, declared here", "team: string"]]],
+      [6, "unknown argument `subjet`", [[3, "`subject`, declared here", "subject: string"]]],
+      [7, "unknown attribute `hots` of `Dest`", [[2, "`host`, declared here", "host: string"]]],
+      [8, "a `string` has no attribute `calls`", [[8, "the quantifier variable `session`", "session"]]],
+      [9, "unknown attribute `zzzzzzzz` of `agent`", undefined],
+    ]);
+  });
+
+  it("PC107 points at the first of a tool's or an intent's item given twice", () => {
+    const text = ["tool a {", "  risk low", "  risk high", "}", "intent i {", "  tools a", "  tools a", "}", "policy p {", "  allow a", "}", ""].join("\n");
+    expect(relatedOf(text, "PC107")).toEqual([
+      [3, "`risk` is given twice", [[2, "the first `risk`", "risk"]]],
+      [7, "`tools` is given twice", [[6, "the first `tools`", "tools"]]],
+    ]);
+  });
+  it("PC107 points at the first `args`, `returns` and `max_risk` given twice", () => {
+    const text = ["tool a {", "  args {", "    q: string", "  }", "  args { r: int }", "  returns x", "  returns y", "}", "intent i { tools a max_risk low max_risk high }", "policy p {", "  allow a", "}", ""].join("\n");
+    expect(relatedOf(text, "PC107")).toEqual([
+      [5, "`args` is given twice", [[2, "the first `args`", "{\n    q: string\n  }"]]],
+      [7, "`returns` is given twice", [[6, "the first `returns`", "returns"]]],
+      [9, "`max_risk` is given twice", [[9, "the first `max_risk`", "max_risk"]]],
+    ]);
+  });
+
+  it("places in another file: PC505 at each enum declaring the member hidden and at the tool, PC202 at the attribute or argument suggested", () => {
+    const decls = ["enum Zone { inner, outer }", "enum Ring { outer, core }", "agent { team: string }", "tool fetch { args { urls: list<string>, subject: string } }", "intent triage { tools fetch }", ""].join("\n");
+    const rules = ["policy p {", '  allow fetch when agent.tema == "x"', '  deny fetch when any(outer in args.urls: outer == "d")', '  deny fetch when args.subjet == "y"', '  deny fetch when any(fetch in args.urls: fetch == "a")', "}", ""].join("\n");
+    const analysis = analyze([
+      { path: "decls.policy", text: decls },
+      { path: "rules.policy", text: rules },
+    ]);
+    const place = (span: { file: { path: string; text: string }; start: number }): string => `${span.file.path}:${span.file.text.slice(0, span.start).split("\n").length}`;
+    const of = (code: string): [string, string, [string, string, string][] | undefined][] =>
+      analysis.diagnostics.filter((d) => d.code === code).map((d) => [place(d.span!), d.message, d.related?.map((r) => [place(r.span), r.message, r.span.file.text.slice(r.span.start, r.span.end)] as [string, string, string])]);
+    expect(of("PC505")).toEqual([
+      ["rules.policy:3", "inside this `any`, the variable `outer` hides the member `outer` of `Zone` and `Ring`", [
+        ["decls.policy:1", "the member `outer` of `Zone`, declared here", "outer"],
+        ["decls.policy:2", "the member `outer` of `Ring`, declared here", "outer"],
+      ]],
+      ["rules.policy:5", "inside this `any`, the variable `fetch` hides the tool name `fetch`", [["decls.policy:4", "the tool `fetch`, declared here", "fetch"]]],
+    ]);
+    expect(of("PC202")).toEqual([
+      ["rules.policy:2", "unknown attribute `tema` of `agent`", [["decls.policy:3", "`team`, declared here", "team: string"]]],
+      ["rules.policy:4", "unknown argument `subjet`", [["decls.policy:4", "`subject`, declared here", "subject: string"]]],
+    ]);
+  });
+
+  it("PC211 on a method of a quantifier variable that hides a built-in points at the variable its help names", () => {
+    const text = ["tool http.get { args { urls: list<string> } }", "policy p {", '  deny http.get when any(url in args.urls: url.host(url) == "x")', "}", ""].join("\n");
+    expect(relatedOf(text, "PC211")).toEqual([[3, "a `string` has no method `host`", [[3, "the quantifier variable `url`", "url"]]]]);
+  });
 });

@@ -245,7 +245,7 @@ describe("policyc test: a run that cannot start still writes the report CI reads
     expect([doc.testsuites["@tests"], doc.testsuites["@failures"], doc.testsuites.testsuite["@name"]]).toEqual(["2", "2", "policyc check"]);
     expect(doc.testsuites.testsuite.testcase.map((c) => [c["@file"], c["@line"]])).toEqual([["broken.policy", "4"], ["broken.policy", "5"]]);
     expect(lines(tap!).slice(0, 3)).toEqual(["TAP version 13", "1..2", "not ok 1 - broken.policy:4:30 PC202 unknown attribute `tema` of `agent`"]);
-    expect(github).toMatch(/^::error file=broken\.policy,line=4,col=30,endLine=4,endColumn=34,title=policyc PC202::unknown attribute `tema` of `agent`%0Ahelp: did you mean `team`\?$/m);
+    expect(github).toMatch(/^::error file=broken\.policy,line=4,col=30,endLine=4,endColumn=34,title=policyc PC202::unknown attribute `tema` of `agent`%0Ahelp: did you mean `team`\?%0Anote: `team`, declared here: broken\.policy:1:9$/m);
     const report = JSON.parse(json!) as { ok: boolean; reason: string; diagnostics: unknown[] };
     expect(report.ok).toBe(false);
     expect(report.diagnostics).toEqual((JSON.parse((await cli(["check", "broken.policy", "--json"], { cwd: folder })).stdout) as { diagnostics: unknown[] }).diagnostics);

@@ -83,7 +83,7 @@ describe("Engine.revoke", () => {
     // Refused attempts without a usable time are denied for it too.
     expect(engine.decide({ session: "early", tool: "t" })).toEqual(OPERATOR_DENIAL('revoked by an operator: "agent key leaked"'));
     expect(engine.stats()).toMatchObject({ liveSessions: 0, revokedSessions: 1 });
-    expect(engine.session("early")).toEqual({ session: "early", status: "ended", calls: null, denials: null, firstSeen: null, lastSeen: iso(T0 + 5_000), intent: null, labels: null, labelNames: null, tools: null, pendingAsks: null, pendingAskCount: null, endCause: "revoked-before-start", endReason: 'revoked by an operator: "agent key leaked"', revoked: { by: "operator", rules: [], reasons: ['revoked by an operator: "agent key leaked"'], at: iso(T0), tool: null } } satisfies SessionSummary);
+    expect(engine.session("early")).toEqual({ session: "early", status: "ended", calls: null, denials: null, firstSeen: null, lastSeen: iso(T0 + 5_000), intent: null, labels: null, labelNames: null, tools: null, pendingAsks: null, pendingAskCount: null, labelsDropped: null, ownLabelsDropped: null, asksNotKept: null, windowOverflowed: null, undeclaredToolsUnnamed: null, endCause: "revoked-before-start", endReason: 'revoked by an operator: "agent key leaked"', revoked: { by: "operator", rules: [], reasons: ['revoked by an operator: "agent key leaked"'], at: iso(T0), tool: null } } satisfies SessionSummary);
   });
 
   it("keeps the revocation as long as a rule's: revokedSessionMs after the last attempt, then the id starts afresh", () => {
@@ -322,7 +322,7 @@ describe("Engine.session", () => {
     clock.now += 30_000;
     expect(engine.decide(attempt("s", "leak")).decision).toBe("deny");
     const summary = engine.session("s")!;
-    expect(summary).toEqual({ session: "s", status: "live", calls: 2, denials: 1, firstSeen: iso(T0), lastSeen: iso(T0 + 30_000), intent: "triage", labels: 1, labelNames: ["secret"], tools: null, pendingAsks: [], pendingAskCount: 0, endCause: null, endReason: null, revoked: null } satisfies SessionSummary);
+    expect(summary).toEqual({ session: "s", status: "live", calls: 2, denials: 1, firstSeen: iso(T0), lastSeen: iso(T0 + 30_000), intent: "triage", labels: 1, labelNames: ["secret"], tools: null, pendingAsks: [], pendingAskCount: 0, labelsDropped: false, ownLabelsDropped: false, asksNotKept: 0, windowOverflowed: null, undeclaredToolsUnnamed: null, endCause: null, endReason: null, revoked: null } satisfies SessionSummary);
     expect(Object.isFrozen(summary)).toBe(true);
     expect(() => {
       (summary as { calls: number | null }).calls = 0;
@@ -350,7 +350,7 @@ describe("Engine.session", () => {
     engine.decide(attempt("i"));
     clock.now = T0 + 3 * 3_600_000;
     const before = engine.session("i");
-    expect(before).toEqual({ session: "i", status: "ended", calls: null, denials: null, firstSeen: null, lastSeen: iso(T0), intent: null, labels: null, labelNames: null, tools: null, pendingAsks: null, pendingAskCount: null, endCause: "idle", endReason: expect.stringContaining("so the engine freed its state (sessionIdleMs is 1 hour)"), revoked: null } satisfies SessionSummary);
+    expect(before).toEqual({ session: "i", status: "ended", calls: null, denials: null, firstSeen: null, lastSeen: iso(T0), intent: null, labels: null, labelNames: null, tools: null, pendingAsks: null, pendingAskCount: null, labelsDropped: null, ownLabelsDropped: null, asksNotKept: null, windowOverflowed: null, undeclaredToolsUnnamed: null, endCause: "idle", endReason: expect.stringContaining("so the engine freed its state (sessionIdleMs is 1 hour)"), revoked: null } satisfies SessionSummary);
     // Another session's attempt runs the regular sweep, which frees i's state.
     engine.decide(attempt("other"));
     expect(engine.session("i")).toEqual(before);

@@ -51,8 +51,8 @@ describe("Engine.session: asks awaiting approval", () => {
     const summary = engine.session("s")!;
     expect(summary.pendingAskCount).toBe(2);
     expect(summary.pendingAsks).toEqual([
-      { tool: "t", firstAskedAt: iso(T0), lastAskedAt: iso(T0), asks: 1, rules: ["check"] },
-      { tool: "t", firstAskedAt: iso(T0 + 10_000), lastAskedAt: iso(T0 + 15_000), asks: 2, rules: ["check", "double-check"] },
+      { tool: "t", firstAskedAt: iso(T0), lastAskedAt: iso(T0), asks: 1, rules: ["check"], labelsDropped: false },
+      { tool: "t", firstAskedAt: iso(T0 + 10_000), lastAskedAt: iso(T0 + 15_000), asks: 2, rules: ["check", "double-check"], labelsDropped: false },
     ]);
     expect(Object.isFrozen(summary.pendingAsks) && summary.pendingAsks!.every((ask) => Object.isFrozen(ask) && Object.isFrozen(ask.rules))).toBe(true);
     // One approval takes one ask of a call: the call stays listed until none of it awaits.
@@ -73,7 +73,7 @@ describe("Engine.session: asks awaiting approval", () => {
     expect(engine.decide(call("s", "u", "x")).decision).toBe("allow");
     clock.now += 1_000;
     expect(engine.decide(call("s", "t", "ask-again"))).toMatchObject({ decision: "ask", rules: ["check", "after-u"] });
-    expect(engine.session("s")!.pendingAsks).toEqual([{ tool: "t", firstAskedAt: iso(T0), lastAskedAt: iso(T0 + 2_000), asks: 2, rules: ["check", "after-u"] }]);
+    expect(engine.session("s")!.pendingAsks).toEqual([{ tool: "t", firstAskedAt: iso(T0), lastAskedAt: iso(T0 + 2_000), asks: 2, rules: ["check", "after-u"], labelsDropped: false }]);
   });
 
   it("keeps when a call was first asked as the earliest of its asks' times, not the first to arrive", () => {
@@ -82,11 +82,11 @@ describe("Engine.session: asks awaiting approval", () => {
     engine.decide(call("s", "t", "ask"));
     clock.now = T0;
     engine.decide(call("s", "t", "ask"));
-    expect(engine.session("s")!.pendingAsks).toEqual([{ tool: "t", firstAskedAt: iso(T0), lastAskedAt: iso(T0 + 60_000), asks: 2, rules: ["check"] }]);
+    expect(engine.session("s")!.pendingAsks).toEqual([{ tool: "t", firstAskedAt: iso(T0), lastAskedAt: iso(T0 + 60_000), asks: 2, rules: ["check"], labelsDropped: false }]);
     // The engine cannot tell which ask an approval answers: what is listed covers every ask since the call was first asked.
     clock.now = T0 + 61_000;
     expect(engine.approved(call("s", "t", "ask"))).toBe(true);
-    expect(engine.session("s")!.pendingAsks).toEqual([{ tool: "t", firstAskedAt: iso(T0), lastAskedAt: iso(T0 + 60_000), asks: 1, rules: ["check"] }]);
+    expect(engine.session("s")!.pendingAsks).toEqual([{ tool: "t", firstAskedAt: iso(T0), lastAskedAt: iso(T0 + 60_000), asks: 1, rules: ["check"], labelsDropped: false }]);
   });
 
   it("keeps the ids of the latest 32 rules to ask a call, dropping the earliest", () => {
@@ -225,10 +225,173 @@ describe("Engine.session: why an ended session ended", () => {
       tools: null,
       pendingAsks: null,
       pendingAskCount: null,
+      labelsDropped: null,
+      ownLabelsDropped: null,
+      asksNotKept: null,
+      windowOverflowed: null,
+      undeclaredToolsUnnamed: null,
       endCause: "revoked-before-start",
       endReason: 'revoked by an operator: "key leaked"',
       revoked: { by: "operator", rules: [], reasons: ['revoked by an operator: "key leaked"'], at: iso(T0), tool: null },
     } satisfies SessionSummary);
     expect(Object.isFrozen(summary)).toBe(true);
+  });
+});
+
+describe("Engine.session: what the engine could not keep of a session (its bounds, where it fails closed)", () => {
+  /** Labels as strings (not the enum, which is always kept): 40 labels of 100 characters fill the room (4,096). */
+  const STRING_LABELS = POLICY.replace("context { labels: set<Label> }", "context { labels: set<string> }");
+  const many = (prefix: string, count: number): string[] => Array.from({ length: count }, (_, i) => `${prefix}${String(i).padStart(99 - prefix.length, "0")}`);
+
+  it("says a live session lost none of its state, and gives null for what the policy keeps none of", () => {
+    const { engine, call } = setup(STRING_LABELS);
+    engine.decide(call("s", "t", "x", ["a"]));
+    expect(engine.session("s")).toMatchObject({ labelsDropped: false, ownLabelsDropped: false, asksNotKept: 0, windowOverflowed: null, undeclaredToolsUnnamed: null });
+    const stateless = setup(STATELESS);
+    stateless.engine.decide(stateless.call("s", "t", "x", ["secret"]));
+    expect(stateless.engine.session("s")).toMatchObject({ labelsDropped: null, ownLabelsDropped: null, asksNotKept: 0, windowOverflowed: null, undeclaredToolsUnnamed: null });
+  });
+
+  it("says when labels found no room: the session's own (its session.labels tests fail closed) or an ask's awaiting approval", () => {
+    const { engine, call } = setup(STRING_LABELS);
+    expect(engine.decide(call("s", "t", "x", many("a", 41))).decision).toBe("allow");
+    expect(engine.session("s")).toMatchObject({ labelsDropped: true, ownLabelsDropped: true });
+    // An ask's labels that found no room: approved, they would mark the session; the ask says which.
+    expect(engine.decide(call("a", "t", "ask-1", many("b", 41))).decision).toBe("ask");
+    expect(engine.decide(call("a", "t", "ask-2", ["c"])).decision).toBe("ask");
+    const asked = engine.session("a")!;
+    expect(asked).toMatchObject({ labelsDropped: true, ownLabelsDropped: false });
+    expect(asked.pendingAsks!.map((ask) => ask.labelsDropped)).toEqual([true, false]);
+    // Once revoked, no ask can be approved: only the session's own labels count.
+    engine.revoke("a", "INC-9");
+    expect(engine.session("a")).toMatchObject({ labelsDropped: false, ownLabelsDropped: false, pendingAsks: [] });
+  });
+
+  it("counts the asks refused for want of room past the 256 calls a session keeps awaiting approval", () => {
+    const { engine, call } = setup();
+    for (let i = 0; i < 256; i++) expect(engine.decide(call("s", "t", `ask-${i}`)).errors).toEqual([]);
+    expect(engine.session("s")).toMatchObject({ pendingAskCount: 256, asksNotKept: 0 });
+    expect(engine.decide(call("s", "t", "ask-more")).errors).toEqual([expect.stringContaining("this ask cannot be approved")]);
+    engine.decide(call("s", "t", "ask-more"));
+    engine.decide(call("s", "t", "ask-other"));
+    // An ask of a call kept already is kept (counted on that call).
+    engine.decide(call("s", "t", "ask-0"));
+    expect(engine.session("s")).toMatchObject({ pendingAskCount: 256, asksNotKept: 3 });
+  });
+
+  it("says when an overflowing window let go of attempts a count could reach back to, not when a count saturates at the policy's own numbers", () => {
+    const COUNTED = `tool t { risk low args { q: string } }
+tool kb.search { risk low args { q: string } }
+policy p {
+  allow t, kb.*
+  deny t when session.count(within 1m) > 3
+}
+`;
+    // Kept at the policy's own numbers (4 attempts for its > 3), the count stays exact past them.
+    const saturating = setup(COUNTED);
+    for (let i = 0; i < 10; i++) saturating.engine.decide(saturating.call("s", "t", "x"));
+    expect(saturating.engine.session("s")).toMatchObject({ windowOverflowed: false });
+    const small = setup(COUNTED, { maxWindowEntries: 2 });
+    for (let i = 0; i < 2; i++) small.engine.decide(small.call("s", "t", "x"));
+    expect(small.engine.session("s")).toMatchObject({ windowOverflowed: false });
+    small.engine.decide(small.call("s", "t", "x"));
+    expect(small.engine.session("s")).toMatchObject({ windowOverflowed: true });
+    // A count of some tools: kept names of undeclared tools up to 1,024 characters, past them not.
+    const named = setup(COUNTED.replace("session.count(within 1m)", "session.count(kb.*, within 1m)"));
+    named.engine.decide(named.call("s", "kb.other", "x"));
+    expect(named.engine.session("s")).toMatchObject({ windowOverflowed: false, undeclaredToolsUnnamed: false });
+    named.engine.decide(named.call("s", `kb.${"x".repeat(1_024)}`, "x"));
+    expect(named.engine.session("s")).toMatchObject({ windowOverflowed: false, undeclaredToolsUnnamed: true });
+  });
+
+  it("says nothing of a window that let go only of attempts older than the longest within (kept for twice it, for late attempts)", () => {
+    const DAY = `tool kb.search { risk low args { q: string } }
+intent triage { tools kb.search }
+policy p {
+  allow kb.*
+  deny kb.search when session.count(kb.*, within 24h) > 8000
+}
+`;
+    // 10,050 calls 13 s apart: about 6,646 in any 24 hours, but more than the 10,000 kept over 48.
+    const day = setup(DAY);
+    for (let i = 0; i < 10_050; i++) {
+      expect(day.engine.decide(day.call("s", "kb.search", "x")).errors).toEqual([]);
+      day.clock.now += 13_000;
+    }
+    expect(day.engine.session("s")).toMatchObject({ windowOverflowed: false });
+    const MINUTE = `tool t { risk low args { q: string } }
+intent triage { tools t }
+policy p {
+  allow t
+  deny t when session.count(within 1m) > 100
+}
+`;
+    // 3 attempts kept, 25 s apart: what is let go is older than a minute.
+    const apart = setup(MINUTE, { maxWindowEntries: 3 });
+    for (let i = 0; i < 6; i++) {
+      expect(apart.engine.decide(apart.call("s", "t", "x")).errors).toEqual([]);
+      apart.clock.now += 25_000;
+    }
+    expect(apart.engine.session("s")).toMatchObject({ windowOverflowed: false });
+    // 10 s apart: the fourth lets go of an attempt inside its minute, and the next one's count fails closed.
+    const close = setup(MINUTE, { maxWindowEntries: 3 });
+    for (let i = 0; i < 3; i++) {
+      close.engine.decide(close.call("s", "t", "x"));
+      close.clock.now += 10_000;
+    }
+    expect(close.engine.session("s")).toMatchObject({ windowOverflowed: false });
+    expect(close.engine.decide(close.call("s", "t", "x")).errors).toEqual([]);
+    expect(close.engine.session("s")).toMatchObject({ windowOverflowed: true });
+    close.clock.now += 10_000;
+    expect(close.engine.decide(close.call("s", "t", "x")).errors).toEqual([expect.stringContaining("maxWindowEntries")]);
+    // An attempt arriving late whose minute reaches back past what an on-time one let go: its count fails closed, and the flag says so.
+    const late = setup(MINUTE, { maxWindowEntries: 3 });
+    for (let i = 0; i < 4; i++) {
+      late.engine.decide(late.call("s", "t", "x"));
+      late.clock.now += 25_000;
+    }
+    expect(late.engine.session("s")).toMatchObject({ windowOverflowed: false });
+    const early = { ...late.call("s", "t", "x"), time: iso(T0 + 30_000) };
+    expect(late.engine.decide(early).errors).toEqual([expect.stringContaining("maxWindowEntries")]);
+    expect(late.engine.session("s")).toMatchObject({ windowOverflowed: true });
+  });
+
+  it("after a reload: a window kept at the old policy's numbers is no overflow; one that overflowed before says so still", () => {
+    const counted = (n: number): string => `tool t { risk low args { q: string } }
+policy p {
+  allow t
+  deny t when session.count(within 1m) > ${n}
+}
+`;
+    const clock = { now: T0 };
+    const call = (): Record<string, unknown> => ({ time: iso(clock.now), session: "s", tool: "t", args: { q: "x" } });
+    const saturating = compile([{ path: "p.policy", text: counted(3) }], { clock: () => clock.now });
+    for (let i = 0; i < 6; i++) {
+      clock.now += 1_000;
+      saturating.decide(call());
+    }
+    expect(saturating.session("s")).toMatchObject({ windowOverflowed: false });
+    const reloaded = compile([{ path: "p.policy", text: counted(10) }], { clock: () => clock.now, sessionsFrom: saturating });
+    expect(reloaded.session("s")).toMatchObject({ windowOverflowed: false });
+    // Its counts reaching back past what the old window let go deny (the reload's doing), and say nothing of an overflow.
+    clock.now += 1_000;
+    expect(reloaded.decide(call()).errors).toEqual([expect.stringContaining("reload")]);
+    expect(reloaded.session("s")).toMatchObject({ windowOverflowed: false });
+    // A window that overflowed before the reload still says so after it.
+    const small = compile([{ path: "p.policy", text: counted(100) }], { clock: () => clock.now, maxWindowEntries: 3 });
+    for (let i = 0; i < 4; i++) {
+      clock.now += 1_000;
+      small.decide({ ...call(), session: "o" });
+    }
+    expect(small.session("o")).toMatchObject({ windowOverflowed: true });
+    const after = compile([{ path: "p.policy", text: counted(200) }], { clock: () => clock.now, maxWindowEntries: 3, sessionsFrom: small });
+    expect(after.session("o")).toMatchObject({ windowOverflowed: true });
+  });
+
+  it("is null for an ended session", () => {
+    const { engine, clock, call } = setup(STRING_LABELS);
+    engine.decide(call("s", "t", "x", many("a", 41)));
+    clock.now += 3 * 3_600_000;
+    expect(engine.session("s")).toMatchObject({ status: "ended", labelsDropped: null, ownLabelsDropped: null, asksNotKept: null, windowOverflowed: null, undeclaredToolsUnnamed: null });
   });
 });
