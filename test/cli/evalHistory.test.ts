@@ -309,6 +309,111 @@ describe("policyc eval: the session's history", () => {
     expect(provenance.linesOmitted).toBe(10);
   });
 
+  it("provenance does not depend on how a clause is spelled: comments and newlines in the call, a quoted pattern, a window, parentheses, not(…)", async () => {
+    const SPELLED = [
+      "policy sp {",
+      '  @name("base") allow *',
+      '  @name("plain") deny email.send when session.called(crm.*)',
+      '  @name("comment") deny email.send when session.called( crm.* /* the lookups */ )',
+      '  @name("newline") deny email.send when session.called(',
+      "      crm.*",
+      "    )",
+      '  @name("quoted") deny email.send when session.called("crm.*", within 90s)',
+      '  @name("doubled") deny email.send when ((session.called(crm.*)))',
+      '  @name("negated") deny email.send when not(session.called(kb.*))',
+      '  @name("counted") deny email.send when session.count("crm.*" , within 90000ms) >= 1',
+      "}",
+      "",
+    ].join("\n");
+    write("spelled.policy", SPELLED);
+    write("spelled.jsonl", jsonl([call("crm.lookup", 0, { session: "s11" }), call("email.send", 1000, { session: "s11" })]));
+    const result = await evaluate(["decls.policy", "spelled.policy", "-r", "spelled.jsonl"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("`session.called(crm.*)` was true (crm.lookup allowed at line 1)\n");
+    expect(result.stdout).toContain('`session.called("crm.*", within 90s)` was true (crm.lookup allowed at line 1)\n');
+    expect(result.stdout).toContain("`((session.called(crm.*)))` was true (session.called(crm.*): crm.lookup allowed at line 1)\n");
+    // kb.* was never called: `not(…)` is true because the call found nothing, so no line is named.
+    expect(result.stdout).toContain("`not (session.called(kb.*))` was true\n");
+    expect(result.stdout).toContain('(1 >= 1; session.count("crm.*", within 90000ms): line 1)');
+    const json = JSON.parse((await evaluate(["decls.policy", "spelled.policy", "-r", "spelled.jsonl", "--json"])).stdout) as { explanation: { rules: { id: string; clauses: { provenance?: { lines: number[] }[] }[] }[] } };
+    const lines = (id: string): unknown => json.explanation.rules.find((rule) => rule.id === id)!.clauses[0]!.provenance?.map((found) => found.lines);
+    for (const id of ["plain", "comment", "newline", "quoted", "doubled"]) expect(lines(id)).toEqual([[1]]);
+    expect(lines("negated")).toBeUndefined();
+  });
+
+  it("a string in a clause that spells a session value is no read of it: no provenance for session.labels or session.called there", async () => {
+    const STRINGS = [
+      "policy st {",
+      '  @name("base") allow *',
+      '  @name("pii") deny email.send when session.labels contains pii and args.subject != ""',
+      '  @name("labels-text") deny email.send when args.subject != "session.labels"',
+      '  @name("called-text") deny email.send when args.subject != "session.called(crm.*)"',
+      "}",
+      "",
+    ].join("\n");
+    write("strings.policy", STRINGS);
+    write("strings.jsonl", jsonl([call("crm.lookup", 0, { session: "s12" }), call("email.send", 1000, { session: "s12" })]));
+    const result = await evaluate(["decls.policy", "strings.policy", "-r", "strings.jsonl"]);
+    expect(result.code).toBe(0);
+    // The rule that reads session.labels names the line; the clauses that only spell it in a string name none.
+    expect(result.stdout).toContain('(session.labels is ["pii"]: pii returned by crm.lookup at line 1)');
+    expect(result.stdout).toContain('`args.subject != "session.labels"` was true (args.subject is "s")\n');
+    expect(result.stdout).toContain('`args.subject != "session.called(crm.*)"` was true (args.subject is "s")\n');
+  });
+
+  it("the explain trace says which session values a clause reads, from the IR: kind, a call's tools and window in ms, and a clause that is a session.called alone", () => {
+    const engine = engineWith(
+      [
+        '  @name("base") allow *',
+        '  @name("need") deny email.send when not(session.called("crm.*", within 90s))',
+        '  @name("busy") deny email.send when session.count(kb.*, within 1m) >= 3 or session.labels contains pii',
+        '  @name("spelled") deny email.send when args.subject == "session.labels"',
+      ].join("\n"),
+    );
+    const explained = explain(engine, call("email.send", 0, { session: "s1" }));
+    const clause = (rule: string) => explained.rules.find((trace) => trace.id === rule)!.clauses[0]!;
+    expect(clause("need").sessionReads).toEqual([{ read: { kind: "called", tools: ["crm.lookup"], withinMs: 90_000 }, text: 'session.called("crm.*", within 90s)' }]);
+    expect(clause("need").calledAlone).toEqual({ negated: true });
+    expect(clause("busy").sessionReads).toEqual([
+      { read: { kind: "count", tools: ["kb.search"], pattern: "kb.*", withinMs: 60_000 }, text: "session.count(kb.*, within 1m)" },
+      { read: { kind: "labels" }, text: "session.labels" },
+    ]);
+    expect(clause("busy").calledAlone).toBeUndefined();
+    const evidence = clause("busy").evidence!.find((piece) => piece.kind === "comparison")!;
+    expect(evidence.kind === "comparison" && evidence.left.session).toEqual({ kind: "count", tools: ["kb.search"], pattern: "kb.*", withinMs: 60_000 });
+    expect(clause("spelled").sessionReads).toBeUndefined();
+  });
+
+  it("provenance is found from the trace's reads, whatever the clause text says (a newer compiler's spelling)", () => {
+    const engine = engineWith(['  @name("base") allow *', '  @name("seen") deny email.send when session.called(crm.*)', '  @name("busy") deny email.send when session.count(crm.*, within 1m) >= 1'].join("\n"));
+    const timeline = new SessionTimeline(engine, "s1", () => []);
+    const lookup = call("crm.lookup", 0, { session: "s1" });
+    timeline.step(lookup, 1)(engine.decide(lookup), undefined, undefined);
+    const mail = call("email.send", 1000, { session: "s1" });
+    const explained = explain(engine, mail);
+    const decision = engine.decide(mail);
+    timeline.decided(2);
+    // Every text respelled as no regular expression of today's syntax reads it.
+    const respell = (text: string | null): string | null => (text === null ? null : text.replace("session.called(crm.*)", "session.called { pattern: 'crm.*' }").replace("session.count(crm.*, within 1m)", "session.count { pattern: 'crm.*', window: PT1M }"));
+    const respelled = {
+      ...explained,
+      rules: explained.rules.map((trace) => ({
+        ...trace,
+        clauses: trace.clauses.map((clause) => ({
+          ...clause,
+          text: respell(clause.text)!,
+          ...(clause.sessionReads !== undefined ? { sessionReads: clause.sessionReads.map((found) => ({ ...found, text: respell(found.text) })) } : {}),
+          ...(clause.evidence !== undefined ? { evidence: clause.evidence.map((piece) => (piece.kind === "comparison" ? { ...piece, text: respell(piece.text), left: { ...piece.left, text: respell(piece.left.text) } } : piece)) } : {}),
+        })),
+      })),
+    };
+    const named = timeline.withProvenance(respelled, decision.rules, mail);
+    const rule = (id: string) => named.rules.find((trace) => trace.id === id)!.clauses[0]!;
+    expect(rule("seen").provenance).toEqual([{ of: "session.called { pattern: 'crm.*' }", text: "crm.lookup allowed at line 1", lines: [1] }]);
+    const count = rule("busy").evidence![0]!;
+    expect(count.kind === "comparison" && count.left.provenance).toEqual({ text: "line 1", lines: [1] });
+  });
+
   it("bad input keeps its errors, with the line at fault", async () => {
     const result = await evaluate([...SUPPORT, "-r", "broken.jsonl"]);
     expect(result.code).toBe(2);
