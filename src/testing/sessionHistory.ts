@@ -8,6 +8,7 @@ import { globMatch } from "../runtime/glob.js";
 import type { ClauseTrace } from "../runtime/interpret.js";
 import { parseTime } from "../runtime/schema.js";
 import { isSessionId } from "./readRecording.js";
+import { parseDuration } from "../syntax/literals.js";
 import { sessionLabel, shownText } from "./shortRequest.js";
 
 /**
@@ -329,12 +330,27 @@ export class SessionTimeline {
         if (repeated.length === 0 || repeated.length !== number || repeated.some((step) => step.entry.tool !== current.tool)) return undefined;
         return { text: `the same call at ${lineList(repeated)}`, lines: repeated.map((step) => step.entry.line) };
       }
+      case "calls":
+        // Its attempts so far, this one excluded (language.md 5.7).
+        return attempts.length > 0 && attempts.length === number ? { text: attemptsText(attempts, false), lines: attempts.map((step) => step.entry.line) } : undefined;
+      case "age":
+        return this.ageProvenance(steps, shown, current);
       case "called":
       case "count":
         return this.callsProvenance(read, steps, attempts, number, current);
-      default:
-        return undefined;
     }
+  }
+
+  /**
+   * `session.age`: the run's first attempt, at whose date the session started (a replay's clock
+   * reads each line's date), when the age shown is the time from it to the request explained.
+   */
+  private ageProvenance(steps: readonly Step[], shown: string | undefined, current: { readonly at: number }): Provenance | undefined {
+    const start = this.firstSeen === undefined || this.firstSeen === null ? Number.NaN : Date.parse(this.firstSeen);
+    const first = steps.find((step) => step.entry.decision !== null && step.at === start);
+    const age = shown === undefined ? undefined : parseDuration(shown);
+    if (first === undefined || Number.isNaN(current.at) || age === undefined || age !== Math.max(0, current.at - start)) return undefined;
+    return { text: `first attempt at line ${first.entry.line}${first.entry.time !== null ? `, ${shownText(first.entry.time)}` : ""}`, lines: [first.entry.line] };
   }
 
   /**
@@ -359,10 +375,7 @@ export class SessionTimeline {
     const inWindowAttempts = attempts.filter((step) => counted(step.entry.tool) && inWindow(step));
     const thisOne = current.tool !== null && (read.tools === null || read.tools.includes(current.tool));
     if (inWindowAttempts.length === 0 || inWindowAttempts.length + (thisOne ? 1 : 0) !== number) return undefined;
-    const first = inWindowAttempts[0]!.entry.line;
-    const last = inWindowAttempts[inWindowAttempts.length - 1]!.entry.line;
-    const earlier = inWindowAttempts.length >= 3 ? `${inWindowAttempts.length} attempts from line ${first} to line ${last}` : lineList(inWindowAttempts);
-    return { text: `${earlier}${thisOne ? `${inWindowAttempts.length >= 2 ? "," : ""} and this one` : ""}`, lines: inWindowAttempts.map((step) => step.entry.line) };
+    return { text: attemptsText(inWindowAttempts, thisOne), lines: inWindowAttempts.map((step) => step.entry.line) };
   }
 }
 
@@ -411,6 +424,14 @@ function sources<T extends { readonly step: Step; readonly ask?: number }>(names
   const shown = found.slice(0, SHOWN_SOURCES).map(({ text }) => text);
   const more = found.length > SHOWN_SOURCES ? `, and ${found.length - SHOWN_SOURCES} more` : "";
   return { text: `${shown.join(", ")}${more}`, lines: [...new Set(found.flatMap(({ step, source }) => (source.ask !== undefined ? [source.ask, step.entry.line] : [step.entry.line])))].sort((a, b) => a - b) };
+}
+
+/** Attempts counted: `lines 2 and 5`, `30 attempts from line 1 to line 30`; `thisOne`: `, and this one` after them. */
+function attemptsText(attempts: readonly Step[], thisOne: boolean): string {
+  const first = attempts[0]!.entry.line;
+  const last = attempts[attempts.length - 1]!.entry.line;
+  const earlier = attempts.length >= 3 ? `${attempts.length} attempts from line ${first} to line ${last}` : lineList(attempts);
+  return `${earlier}${thisOne ? `${attempts.length >= 2 ? "," : ""} and this one` : ""}`;
 }
 
 /** `line 3`, `lines 2 and 5`, `lines 1, 2 and 4`; past SHOWN_SOURCES, the first and the last with the count. */

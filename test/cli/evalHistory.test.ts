@@ -4,8 +4,10 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cli, type CliResult } from "../helpers.js";
 import { expectGolden, runText } from "../goldens/golden.js";
-import { call, DECLS, engineWith, SUPPORT_RULES } from "../runtime/fixtures.js";
-import { explain } from "../../src/runtime/explain.js";
+import { call, DECLS, engineWith, stampedClock, SUPPORT_RULES } from "../runtime/fixtures.js";
+import { explain, type Explanation } from "../../src/runtime/explain.js";
+import type { Engine } from "../../src/runtime/engine.js";
+import type { Decision } from "../../src/runtime/decision.js";
 import { SessionTimeline } from "../../src/testing/sessionHistory.js";
 
 /**
@@ -93,6 +95,16 @@ function evaluate(args: string[]): Promise<CliResult> {
 }
 
 const SUPPORT = ["decls.policy", "support.policy"];
+
+/** `last` explained after `first` in session s1, as eval replays them: the timeline, the explanation and the decision. */
+function explainedAfter(engine: Engine, first: Record<string, unknown>, last: Record<string, unknown>): { timeline: SessionTimeline; explained: Explanation; decision: Decision } {
+  const timeline = new SessionTimeline(engine, "s1", () => []);
+  timeline.step(first, 1)(engine.decide(first), undefined, undefined);
+  const explained = explain(engine, last);
+  const decision = engine.decide(last);
+  timeline.decided(2);
+  return { timeline, explained, decision };
+}
 
 describe("policyc eval: the session's history", () => {
   it("a single request: no history, the output as it was, in text and --json (golden)", async () => {
@@ -386,13 +398,8 @@ describe("policyc eval: the session's history", () => {
 
   it("provenance is found from the trace's reads, whatever the clause text says (a newer compiler's spelling)", () => {
     const engine = engineWith(['  @name("base") allow *', '  @name("seen") deny email.send when session.called(crm.*)', '  @name("busy") deny email.send when session.count(crm.*, within 1m) >= 1'].join("\n"));
-    const timeline = new SessionTimeline(engine, "s1", () => []);
-    const lookup = call("crm.lookup", 0, { session: "s1" });
-    timeline.step(lookup, 1)(engine.decide(lookup), undefined, undefined);
     const mail = call("email.send", 1000, { session: "s1" });
-    const explained = explain(engine, mail);
-    const decision = engine.decide(mail);
-    timeline.decided(2);
+    const { timeline, explained, decision } = explainedAfter(engine, call("crm.lookup", 0, { session: "s1" }), mail);
     // Every text respelled as no regular expression of today's syntax reads it.
     const respell = (text: string | null): string | null => (text === null ? null : text.replace("session.called(crm.*)", "session.called { pattern: 'crm.*' }").replace("session.count(crm.*, within 1m)", "session.count { pattern: 'crm.*', window: PT1M }"));
     const respelled = {
@@ -412,6 +419,39 @@ describe("policyc eval: the session's history", () => {
     expect(rule("seen").provenance).toEqual([{ of: "session.called { pattern: 'crm.*' }", text: "crm.lookup allowed at line 1", lines: [1] }]);
     const count = rule("busy").evidence![0]!;
     expect(count.kind === "comparison" && count.left.provenance).toEqual({ text: "line 1", lines: [1] });
+  });
+
+  it("session.calls names the attempts it counted, session.age the first attempt, when they agree with the value the rule saw", async () => {
+    const AGED = ["policy ag {", '  @name("base") allow *', '  @name("many") deny kb.search when session.calls >= 3', '  @name("old") deny kb.search when session.age >= 2s', "}", ""].join("\n");
+    write("aged.policy", AGED);
+    write("aged.jsonl", jsonl([call("kb.search", 0, { session: "s13" }), call("crm.lookup", 1000, { session: "s13" }), call("kb.search", 2000, { session: "s13" }), call("kb.search", 3000, { session: "s13" })]));
+    const result = await evaluate(["decls.policy", "aged.policy", "-r", "aged.jsonl"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("`session.calls >= 3` was true (3 >= 3; session.calls: 3 attempts from line 1 to line 3)\n");
+    expect(result.stdout).toContain("`session.age >= 2s` was true (3s >= 2s; session.age: first attempt at line 1, 2026-11-29T10:00:00.000Z)\n");
+    const json = JSON.parse((await evaluate(["decls.policy", "aged.policy", "-r", "aged.jsonl", "--json"])).stdout) as { explanation: { rules: { id: string; clauses: { evidence?: { left: { provenance?: unknown } }[] }[] }[] } };
+    const left = (id: string): unknown => json.explanation.rules.find((rule) => rule.id === id)!.clauses[0]!.evidence![0]!.left.provenance;
+    expect(left("many")).toEqual({ text: "3 attempts from line 1 to line 3", lines: [1, 2, 3] });
+    expect(left("old")).toEqual({ text: "first attempt at line 1, 2026-11-29T10:00:00.000Z", lines: [1] });
+  });
+
+  it("session.calls and session.age name no line when the value the rule saw is not the history's", () => {
+    // The session starts when its first attempt arrives by the engine's clock: here, each request's time, as in eval's replay.
+    const engine = engineWith(['  @name("base") allow *', '  @name("many") deny kb.search when session.calls >= 1', '  @name("old") deny kb.search when session.age >= 1s'].join("\n"), { clock: stampedClock });
+    const last = call("kb.search", 2000, { session: "s1" });
+    const { timeline, explained, decision } = explainedAfter(engine, call("kb.search", 0, { session: "s1" }), last);
+    const provenance = (explanation: typeof explained, id: string): unknown => {
+      const piece = explanation.rules.find((trace) => trace.id === id)!.clauses[0]!.evidence![0]!;
+      return piece.kind === "comparison" ? piece.left.provenance : undefined;
+    };
+    const named = timeline.withProvenance(explained, decision.rules, last);
+    expect(provenance(named, "many")).toEqual({ text: "line 1", lines: [1] });
+    expect(provenance(named, "old")).toEqual({ text: "first attempt at line 1, 2026-11-29T10:00:00.000Z", lines: [1] });
+    // Values other than the history's (as an earlier run's would be): no line.
+    const other = { ...explained, rules: explained.rules.map((trace) => ({ ...trace, clauses: trace.clauses.map((clause) => ({ ...clause, evidence: clause.evidence?.map((piece) => (piece.kind === "comparison" ? { ...piece, left: { ...piece.left, shown: piece.left.shown === "1" ? "2" : "5s" } } : piece)) })) })) };
+    const contradicted = timeline.withProvenance(other, decision.rules, last);
+    expect(provenance(contradicted, "many")).toBeUndefined();
+    expect(provenance(contradicted, "old")).toBeUndefined();
   });
 
   it("bad input keeps its errors, with the line at fault", async () => {
