@@ -331,7 +331,7 @@ export class SessionTimeline {
         return { text: `the same call at ${lineList(repeated)}`, lines: repeated.map((step) => step.entry.line) };
       }
       case "calls":
-        // Its attempts so far, this one excluded (language.md 5.7).
+        // Its attempts so far, this one excluded (language.md 5.11).
         return attempts.length > 0 && attempts.length === number ? { text: attemptsText(attempts, false), lines: attempts.map((step) => step.entry.line) } : undefined;
       case "age":
         return this.ageProvenance(steps, shown, current);
