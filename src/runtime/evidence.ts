@@ -73,15 +73,19 @@ export interface ClauseSessionRead {
   readonly text: string | null;
 }
 
-/** The session value `expr` itself reads (through an enum's rank: `session.last == email.send`), or undefined. */
+/**
+ * The session value `expr` itself reads (through an enum's rank: `session.last == email.send`), or
+ * undefined. Frozen, its tools a frozen copy: an explanation hands it out, and the IR's own arrays
+ * (a loaded bundle's are not frozen) must not change with what a caller does to it.
+ */
 export function sessionReadOf(expr: IrExpr): SessionRead | undefined {
   switch (expr.op) {
     case "session":
-      return { kind: expr.member };
+      return Object.freeze({ kind: expr.member });
     case "called":
-      return { kind: "called", tools: expr.tools, withinMs: expr.withinMs };
+      return Object.freeze({ kind: "called" as const, tools: Object.freeze([...expr.tools]), withinMs: expr.withinMs });
     case "count":
-      return { kind: "count", tools: expr.tools, pattern: expr.pattern ?? null, withinMs: expr.withinMs };
+      return Object.freeze({ kind: "count" as const, tools: expr.tools === null ? null : Object.freeze([...expr.tools]), pattern: expr.pattern ?? null, withinMs: expr.withinMs });
     case "enumRank":
       return sessionReadOf(expr.value);
     default:
@@ -102,11 +106,27 @@ function sameNames(a: readonly string[], b: readonly string[]): boolean {
 }
 
 /**
+ * What sessionReadsOf found per clause IR node, with the text it was given: a rule's IR and text
+ * are fixed for its engine, and the walk covers the whole clause (a list of 100,000 hosts too),
+ * so an engine explained again walks it once.
+ */
+const readsOfClause = new WeakMap<IrExpr, { readonly text: string | null; readonly reads: readonly ClauseSessionRead[] }>();
+
+/**
  * The session values clause `expr` reads, each once, in the order written; `text` is the clause
  * as written, from which only the texts of `session.called(…)` and `session.count(…)` are cut,
- * for people: what each reads is the IR's, never the text's.
+ * for people: what each reads is the IR's, never the text's. Frozen (it is shared by every
+ * explanation of the clause).
  */
-export function sessionReadsOf(expr: IrExpr, text: string | null): ClauseSessionRead[] {
+export function sessionReadsOf(expr: IrExpr, text: string | null): readonly ClauseSessionRead[] {
+  const known = readsOfClause.get(expr);
+  if (known !== undefined && known.text === text) return known.reads;
+  const reads = Object.freeze(walkedReads(expr, text).map((found) => Object.freeze(found)));
+  readsOfClause.set(expr, { text, reads });
+  return reads;
+}
+
+function walkedReads(expr: IrExpr, text: string | null): ClauseSessionRead[] {
   const reads: SessionRead[] = [];
   // Walked without recursion (a bundle is input), children in the order they are written.
   const pending: IrExpr[] = [expr];

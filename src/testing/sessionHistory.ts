@@ -170,7 +170,8 @@ export class SessionTimeline {
       };
       const step: Step = {
         entry,
-        at: parseTime(fields["time"]),
+        // An approval dated at or before the ask it answers: the engine records the call at the ask's time (calledAt), never earlier.
+        at: (approved === true ? this.engine.approvalRecordedAtAsk() : undefined) ?? parseTime(fields["time"]),
         run: this.run,
         wentAhead: entry.tool !== null && (decision?.decision === "allow" || approved === true),
         startsOver: startsOver ?? undefined,
@@ -282,7 +283,9 @@ export class SessionTimeline {
       const shownByOperands = (pieces ?? []).flatMap((piece) => (piece.kind === "comparison" || piece.kind === "membership" || piece.kind === "text" ? [piece.left.session, piece.right.session] : [])).filter((read) => read !== undefined);
       // Only the values that need no number to check against (the operands' values check counts), as the IR says the clause reads them.
       const unshown = (trace.sessionReads ?? []).filter(({ read }) => FACTS_WITHOUT_NUMBER.has(read.kind) && !shownByOperands.some((shown) => sameSessionRead(shown, read)));
-      const provenance = unshown.flatMap(({ read, text }) => {
+      // A clause that failed (no truth value) read nothing the engine can vouch for: no line is named for it.
+      const failed = trace.error !== undefined || typeof trace.value !== "boolean";
+      const provenance = failed ? [] : unshown.flatMap(({ read, text }) => {
         // A clause that is the call alone (or its negation) says what it returned: lines of calls are named only when it found some.
         if (read.kind === "called" && trace.calledAlone !== undefined && typeof trace.value === "boolean" && trace.value === trace.calledAlone.negated) return [];
         const found = this.provenanceOf(read, undefined, current);

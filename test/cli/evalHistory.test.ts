@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cli, type CliResult } from "../helpers.js";
 import { expectGolden, runText } from "../goldens/golden.js";
-import { call, DECLS, engineWith, stampedClock, SUPPORT_RULES } from "../runtime/fixtures.js";
+import { call, DECLS, engineWith, sourcesWith, stampedClock, SUPPORT_RULES, viaBundle } from "../runtime/fixtures.js";
 import { explain, type Explanation } from "../../src/runtime/explain.js";
 import type { Engine } from "../../src/runtime/engine.js";
 import type { Decision } from "../../src/runtime/decision.js";
@@ -321,7 +321,10 @@ describe("policyc eval: the session's history", () => {
     expect(provenance.linesOmitted).toBe(10);
   });
 
-  it("provenance does not depend on how a clause is spelled: comments and newlines in the call, a quoted pattern, a window, parentheses, not(…)", async () => {
+  // (This one passes with the regular expressions too: the compiler normalises a clause's text, dropping comments and
+  // line breaks and spacing it its own way, so most spellings reach sessionHistory alike. It guards the spellings the
+  // normalised text keeps: a quoted pattern, `within 90s`, doubled parentheses, `not(…)`.)
+  it("provenance does not depend on how a clause is spelled (the compiler's normalised text; a quoted pattern, a window, parentheses, not(…))", async () => {
     const SPELLED = [
       "policy sp {",
       '  @name("base") allow *',
@@ -452,6 +455,88 @@ describe("policyc eval: the session's history", () => {
     const contradicted = timeline.withProvenance(other, decision.rules, last);
     expect(provenance(contradicted, "many")).toBeUndefined();
     expect(provenance(contradicted, "old")).toBeUndefined();
+  });
+
+  it("an approval dated at or before its ask: session.called counts the call from the ask's time, as the engine does, so names the call it counted", async () => {
+    const rules = ["policy ap {", '  @name("base") allow *', '  @name("a") ask email.send when args.subject == "x"', '  @name("d") deny kb.search when session.called(email.send, within 5m)', "}", ""].join("\n");
+    write("ap.policy", rules);
+    const asked = { session: "s14", args: { to: ["bob@acme.com"], subject: "x", body: "b" } };
+    // Line 2 asks at 10:06; line 3 approves it dated 10:01 (before the ask): the engine records the call at 10:06, after
+    // the request explained (10:04), so the call it found in the window is line 1's.
+    write("ap.jsonl", jsonl([call("email.send", 0, { session: "s14" }), call("email.send", 360_000, asked), { event: "approval", ...call("email.send", 60_000, asked), approved: true }, call("kb.search", 240_000, { session: "s14" })]));
+    const result = await evaluate(["decls.policy", "ap.policy", "-r", "ap.jsonl"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("`session.called(email.send, within 5m)` was true (email.send allowed at line 1)\n");
+    const json = JSON.parse((await evaluate(["decls.policy", "ap.policy", "-r", "ap.jsonl", "--json"])).stdout) as { explanation: { rules: { id: string; clauses: { provenance?: { lines: number[] }[] }[] }[] } };
+    expect(json.explanation.rules.find((rule) => rule.id === "d")!.clauses[0]!.provenance).toEqual([{ of: "session.called(email.send, within 5m)", text: "email.send allowed at line 1", lines: [1] }]);
+  });
+
+  it("a clause that failed gets no provenance, in text or --json (an approval dated before its ask; a window of calls dated after the request)", async () => {
+    const rules = ["policy fl {", '  @name("base") allow *', '  @name("a") ask email.send when args.subject == "x"', '  @name("d") deny kb.search when session.called(email.send, within 5m)', '  @name("c") deny kb.search when session.called(crm.lookup, within 5m)', "}", ""].join("\n");
+    write("fl.policy", rules);
+    const asked = { session: "s15", args: { to: ["bob@acme.com"], subject: "x", body: "b" } };
+    write("fl.jsonl", jsonl([call("email.send", 360_000, asked), { event: "approval", ...call("email.send", 60_000, asked), approved: true }, call("kb.search", 240_000, { session: "s15" })]));
+    const lookups = Array.from({ length: 8 }, (_, i) => call("crm.lookup", 601_000 + i * 1000, { session: "s16" }));
+    write("fl2.jsonl", jsonl([call("crm.lookup", 0, { session: "s16" }), ...lookups, call("kb.search", 240_000, { session: "s16" })]));
+    for (const [input, rule] of [["fl.jsonl", "d"], ["fl2.jsonl", "c"]] as const) {
+      const result = await evaluate(["decls.policy", "fl.policy", "-r", input]);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toMatch(/` failed: session\.called: /);
+      expect(result.stdout).not.toMatch(/(allowed|approved) at line/);
+      const json = JSON.parse((await evaluate(["decls.policy", "fl.policy", "-r", input, "--json"])).stdout) as { explanation: { rules: { id: string; clauses: { error?: string; provenance?: unknown }[] }[] } };
+      const clause = json.explanation.rules.find((found) => found.id === rule)!.clauses[0]!;
+      expect(clause.error).toBeDefined();
+      expect(clause.provenance).toBeUndefined();
+    }
+  });
+
+  it("session.count's provenance counts the attempts at undeclared tools its pattern matches, as the engine does", async () => {
+    const rules = ["policy ud {", '  @name("base") allow *', '  @name("glob") deny kb.search when session.count(kb.*, within 1m) >= 3', '  @name("exact") deny kb.search when session.count(kb.search, within 1m) >= 2', "}", ""].join("\n");
+    write("ud.policy", rules);
+    // kb.export is declared nowhere: denied, but its attempt is counted by kb.*, not by kb.search.
+    write("ud.jsonl", jsonl([call("kb.search", 0, { session: "s17" }), call("kb.export", 1000, { session: "s17", args: {} }), call("kb.search", 2000, { session: "s17" }), call("kb.search", 3000, { session: "s17" })]));
+    const result = await evaluate(["decls.policy", "ud.policy", "-r", "ud.jsonl"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("(4 >= 3; session.count(kb.*, within 1m): 3 attempts from line 1 to line 3, and this one)");
+    expect(result.stdout).toContain("(3 >= 2; session.count(kb.search, within 1m): lines 1 and 3, and this one)");
+  });
+
+  it("session.age names no attempt when the run's first attempt is undated, and the run's own first attempt after a restart", async () => {
+    write("age0.policy", ["policy age0 {", '  @name("base") allow *', '  @name("old") deny kb.search when session.age >= 0ms', "}", ""].join("\n"));
+    const undated = { ...call("kb.search", 0, { session: "s18" }) };
+    delete undated["time"];
+    write("age0.jsonl", jsonl([undated, call("kb.search", 1000, { session: "s18" }), call("kb.search", 3000, { session: "s18" })]));
+    const first = await evaluate(["decls.policy", "age0.policy", "-r", "age0.jsonl"]);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain("`session.age >= 0ms` was true (");
+    expect(first.stdout).not.toContain("session.age: first attempt");
+    write("age1.policy", ["policy age1 {", '  @name("base") allow *', '  @name("old") deny kb.search when session.age >= 1s', "}", ""].join("\n"));
+    write("age1.jsonl", jsonl([call("kb.search", 0, { session: "s19" }), call("kb.search", 7_200_000, { session: "s19" }), call("kb.search", 7_203_000, { session: "s19" })]));
+    const restarted = await evaluate(["decls.policy", "age1.policy", "-r", "age1.jsonl", "--session-idle", "1m", "--expired-session", "1m"]);
+    expect(restarted.code).toBe(0);
+    expect(restarted.stdout).toContain("session starts over at line 2: the earlier state expired\n");
+    expect(restarted.stdout).toContain("(3s >= 1s; session.age: first attempt at line 2, 2026-11-29T12:00:00.000Z)");
+  });
+
+  it("an explanation's session reads are the engine's no more: changing one changes no later explanation", () => {
+    // Through a bundle: a loaded bundle's IR is not frozen, as what compileSources gives is.
+    const engine = viaBundle(sourcesWith(['  @name("base") allow *', '  @name("d") deny kb.search when session.called(crm.*) or session.count(kb.*, within 1m) >= 5'].join("\n")));
+    const request = call("kb.search", 0, { session: "s1" });
+    const reads = (explained: Explanation) => explained.rules.find((rule) => rule.id === "d")!.clauses[0]!.sessionReads!;
+    const before = reads(explain(engine, request));
+    for (const { read } of before) {
+      if (read.kind === "called" || read.kind === "count") {
+        try {
+          (read.tools as string[]).push("email.send");
+        } catch {
+          // Frozen: refused, as it should be.
+        }
+      }
+    }
+    expect(reads(explain(engine, request))).toEqual([
+      { read: { kind: "called", tools: ["crm.lookup"], withinMs: null }, text: "session.called(crm.*)" },
+      { read: { kind: "count", tools: ["kb.search"], pattern: "kb.*", withinMs: 60_000 }, text: "session.count(kb.*, within 1m)" },
+    ]);
   });
 
   it("bad input keeps its errors, with the line at fault", async () => {
