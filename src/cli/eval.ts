@@ -190,7 +190,8 @@ function notesOnLast(last: unknown, decision: Decision, at: { readonly place: st
  * already spelled as the policy writes strings.
  */
 function explanationForPeople(explanation: Explanation): Explanation {
-  const operand = (side: ComparedOperand): ComparedOperand => ({ ...side, shown: printable(side.shown), ...(side.provenance !== undefined ? { provenance: { ...side.provenance, text: printable(side.provenance.text) } } : {}) });
+  // (What the IR says a value reads of the session, `session` and `sessionReads`, served the provenance: it stays out of the document.)
+  const operand = ({ session: _session, ...side }: ComparedOperand): ComparedOperand => ({ ...side, shown: printable(side.shown), ...(side.provenance !== undefined ? { provenance: { ...side.provenance, text: printable(side.provenance.text) } } : {}) });
   const evidence = (piece: Evidence): Evidence => {
     if (piece.kind === "element") return { ...piece, shown: printable(piece.shown) };
     if (piece.kind === "term") return piece;
@@ -202,7 +203,7 @@ function explanationForPeople(explanation: Explanation): Explanation {
     note: explanation.note === null ? null : printable(explanation.note),
     rules: explanation.rules.map((rule) => ({
       ...rule,
-      clauses: rule.clauses.map((clause) => ({
+      clauses: rule.clauses.map(({ sessionReads: _reads, calledAlone: _alone, ...clause }) => ({
         ...clause,
         ...(clause.error !== undefined ? { error: printable(clause.error) } : {}),
         ...(clause.evidence ? { evidence: clause.evidence.map(evidence) } : {}),

@@ -1,6 +1,6 @@
 import { headOf } from "./cutText.js";
 import { maskedHead } from "./hiddenText.js";
-import { RISK_RANK, type IrExpr, type RiskLevel } from "./ir.js";
+import { childrenOf, RISK_RANK, type IrExpr, type RiskLevel } from "./ir.js";
 
 /**
  * Why an expression evaluated as it did, as the interpreter saw it (Interpreter.traced): the
@@ -54,6 +54,137 @@ export function decidingSide(operator: TestOperator, value: boolean): "left" | "
   return null;
 }
 
+/**
+ * A session value an expression reads, as the IR says it (never as the clause spells it): what
+ * `policyc eval` finds the lines behind it by (testing/sessionHistory.ts). `called` and `count`
+ * give the declared tools their pattern resolved to (`count`: null for every tool) and the window
+ * in milliseconds (`called`: null for none); `count`'s `pattern`, the pattern as written, also
+ * counts attempts at undeclared tools whose names match (null when it has none, or its bundle
+ * predates it: such attempts are then not counted).
+ */
+export type SessionRead =
+  | { readonly kind: "labels" | "tools" | "last" | "denials" | "repeats" | "calls" | "age" }
+  | { readonly kind: "called"; readonly tools: readonly string[]; readonly withinMs: number | null }
+  | { readonly kind: "count"; readonly tools: readonly string[] | null; readonly pattern: string | null; readonly withinMs: number };
+
+/** A session value a clause reads (see ClauseTrace.sessionReads), with its text in the clause for people (null when it cannot be told). */
+export interface ClauseSessionRead {
+  readonly read: SessionRead;
+  readonly text: string | null;
+}
+
+/**
+ * The session value `expr` itself reads (through an enum's rank: `session.last == email.send`), or
+ * undefined. Frozen, its tools a frozen copy: an explanation hands it out, and the IR's own arrays
+ * (a loaded bundle's are not frozen) must not change with what a caller does to it.
+ */
+export function sessionReadOf(expr: IrExpr): SessionRead | undefined {
+  switch (expr.op) {
+    case "session":
+      return Object.freeze({ kind: expr.member });
+    case "called":
+      return Object.freeze({ kind: "called" as const, tools: Object.freeze([...expr.tools]), withinMs: expr.withinMs });
+    case "count":
+      return Object.freeze({ kind: "count" as const, tools: expr.tools === null ? null : Object.freeze([...expr.tools]), pattern: expr.pattern ?? null, withinMs: expr.withinMs });
+    case "enumRank":
+      return sessionReadOf(expr.value);
+    default:
+      return undefined;
+  }
+}
+
+/** Whether two reads are of the same session value (the same kind, tools, pattern and window). */
+export function sameSessionRead(a: SessionRead, b: SessionRead): boolean {
+  if (a.kind !== b.kind) return false;
+  if (a.kind === "called" && b.kind === "called") return a.withinMs === b.withinMs && sameNames(a.tools, b.tools);
+  if (a.kind === "count" && b.kind === "count") return a.withinMs === b.withinMs && a.pattern === b.pattern && (a.tools === null ? b.tools === null : b.tools !== null && sameNames(a.tools, b.tools));
+  return true;
+}
+
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((name, i) => name === b[i]);
+}
+
+/**
+ * What sessionReadsOf found per clause IR node, with the text it was given: a rule's IR and text
+ * are fixed for its engine, and the walk covers the whole clause (a list of 100,000 hosts too),
+ * so an engine explained again walks it once.
+ */
+const readsOfClause = new WeakMap<IrExpr, { readonly text: string | null; readonly reads: readonly ClauseSessionRead[] }>();
+
+/**
+ * The session values clause `expr` reads, each once, in the order written; `text` is the clause
+ * as written, from which only the texts of `session.called(…)` and `session.count(…)` are cut,
+ * for people: what each reads is the IR's, never the text's. Frozen (it is shared by every
+ * explanation of the clause).
+ */
+export function sessionReadsOf(expr: IrExpr, text: string | null): readonly ClauseSessionRead[] {
+  const known = readsOfClause.get(expr);
+  if (known !== undefined && known.text === text) return known.reads;
+  const reads = Object.freeze(walkedReads(expr, text).map((found) => Object.freeze(found)));
+  readsOfClause.set(expr, { text, reads });
+  return reads;
+}
+
+function walkedReads(expr: IrExpr, text: string | null): ClauseSessionRead[] {
+  const reads: SessionRead[] = [];
+  // Walked without recursion (a bundle is input), children in the order they are written.
+  const pending: IrExpr[] = [expr];
+  while (pending.length > 0) {
+    const node = pending.pop()!;
+    const read = node.op === "enumRank" ? undefined : sessionReadOf(node);
+    if (read !== undefined) reads.push(read);
+    else {
+      // One at a time: a list of 150,000 hosts is no call's arguments.
+      const children = childrenOf(node);
+      for (let i = children.length - 1; i >= 0; i--) pending.push(children[i]!);
+    }
+  }
+  if (reads.length === 0) return [];
+  const calls = reads.filter((read) => read.kind === "called" || read.kind === "count");
+  const written = calls.length === 0 ? [] : callTexts(text);
+  // The calls' texts in the order written, when there are as many as the IR has calls (else none is told).
+  const callText = new Map(written.length === calls.length ? calls.map((read, i) => [read, written[i]!] as const) : []);
+  const found: ClauseSessionRead[] = [];
+  for (const read of reads) {
+    if (found.some((known) => sameSessionRead(known.read, read))) continue;
+    found.push({ read, text: read.kind === "called" || read.kind === "count" ? (callText.get(read) ?? null) : `session.${read.kind}` });
+  }
+  return found;
+}
+
+/** The texts of the `session.called(…)` and `session.count(…)` calls in a clause's text, in order: outside strings, each to its closing parenthesis. */
+function callTexts(text: string | null): string[] {
+  if (text === null) return [];
+  const found: string[] = [];
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === '"') {
+      i = endOfString(text, i);
+      if (i < 0) return [];
+      continue;
+    }
+    const name = text.startsWith("session.called(", i) ? "session.called" : text.startsWith("session.count(", i) ? "session.count" : undefined;
+    // (At the start of a name: not the end of another's, `x.session.count(`.)
+    if (name === undefined || (i > 0 && /[\w.]/.test(text[i - 1]!))) continue;
+    const close = closingOf(text, i + name.length);
+    if (close < 0) return [];
+    found.push(text.slice(i, close + 1));
+    i = close;
+  }
+  return found;
+}
+
+/** For a clause that is a `session.called(…)` alone, or its negation (`not`, any number of them): whether it is negated; else undefined. */
+export function calledAloneOf(expr: IrExpr): { readonly negated: boolean } | undefined {
+  let negated = false;
+  let node = expr;
+  while (node.op === "not") {
+    negated = !negated;
+    node = node.operand;
+  }
+  return node.op === "called" ? { negated } : undefined;
+}
+
 /** One operand of a comparison or a membership or text test, for people. */
 export interface ComparedOperand {
   /** Its path in the request (`args.msgs[1].size`) when it reads one, else the operand as written; null when neither is known. */
@@ -72,6 +203,8 @@ export interface ComparedOperand {
    * (for `--json` readers: a longer one is read from the request at `text`).
    */
   readonly whole?: string;
+  /** The session value the operand reads, as the IR says it (for `policyc eval`'s provenance); absent for any other operand. */
+  readonly session?: SessionRead;
   /**
    * For a session value (`session.labels`, `session.count(…)`, …): the lines of the history that
    * explain it, as `policyc eval` finds them (testing/sessionHistory.ts). Never set by the engine.
@@ -355,10 +488,12 @@ function operand(expr: IrExpr, value: unknown, written: string | null, other: Ir
   const spelledValue = readable(expr, value, other);
   const shown = showValue(spelledValue);
   const text = pathOf(expr, paths) ?? written;
-  if (!isCut(shown) || spelledValue === undefined) return { text, shown, constant: isConstant(expr) };
+  const read = sessionReadOf(expr);
+  const session = read === undefined ? {} : { session: read };
+  if (!isCut(shown) || spelledValue === undefined) return { text, shown, constant: isConstant(expr), ...session };
   // Valid JSON: a duration is the string its explanation shows (`"2m"`), as a time is its RFC 3339 string.
   const whole = jsonPreview(spelledValue instanceof Set ? [...spelledValue] : spelledValue, WHOLE_LENGTH, true);
-  return whole.length > WHOLE_LENGTH ? { text, shown, constant: isConstant(expr) } : { text, shown, constant: isConstant(expr), whole };
+  return whole.length > WHOLE_LENGTH ? { text, shown, constant: isConstant(expr), ...session } : { text, shown, constant: isConstant(expr), whole, ...session };
 }
 
 /** The operand marked as a lower bound (ComparedOperand.atLeast) when `atLeast`. */

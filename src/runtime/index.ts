@@ -11,7 +11,7 @@ export type { ReloadStats, SessionUse } from "./session.js";
 export type { DeclaredArguments } from "./declaredFields.js";
 export { explain, type Explanation, type RuleTrace } from "./explain.js";
 export type { ClauseTrace } from "./interpret.js";
-export type { ComparedOperand, Evidence } from "./evidence.js";
+export type { ClauseSessionRead, ComparedOperand, Evidence, SessionRead } from "./evidence.js";
 export { loadBundle, verifyBundle, BundleError, type LoadOptions, type PublicKeySource } from "../bundle/loadBundle.js";
 // `BundleError`'s codes (PC700–PC709), so a caller can name the type of `error.code` and branch on its values.
 export { BUNDLE_CODES, type BundleCode } from "../bundle/errorCodes.js";

@@ -4,7 +4,7 @@ import { countSettledAt, FUNCTION_AT, isTextTest, RISK_RANK, type IrExpr } from 
 import { parseTime, type RuntimeSchema, type TypeJson } from "./schema.js";
 import { shapeOfType } from "./declaredShape.js";
 import { inIpRanges, ipRanges, type IpRanges } from "./ipRange.js";
-import { clauseEvidence, decidingSide, memberAsSpelled, testOf, type Evidence, type Provenance, type TestOperator, type Why } from "./evidence.js";
+import { calledAloneOf, clauseEvidence, decidingSide, memberAsSpelled, sessionReadsOf, testOf, type ClauseSessionRead, type Evidence, type Provenance, type TestOperator, type Why } from "./evidence.js";
 
 /** What one clause evaluated to, for explanations. */
 export interface ClauseTrace {
@@ -15,6 +15,14 @@ export interface ClauseTrace {
   /** What decided the value, outer first (see Evidence); absent when nothing did (an `any` that found nothing, a clause that failed). */
   readonly evidence?: readonly Evidence[];
   readonly error?: string;
+  /**
+   * The session values the clause reads (for `unless X`, X's), each once, as its IR says them:
+   * what `policyc eval` finds their lines by, whatever the clause's spelling. Absent when it
+   * reads none. Only explanations carry it: `Engine.decide` never builds a trace.
+   */
+  readonly sessionReads?: readonly ClauseSessionRead[];
+  /** A clause that is a `session.called(…)` alone, or its negation: whether it is negated (its value then says whether the call found one). */
+  readonly calledAlone?: { readonly negated: boolean };
   /**
    * The session values the clause reads that no evidence operand shows (a bare
    * `session.called(…)`), with the lines that explain them: set by `policyc eval` from its
@@ -470,11 +478,16 @@ export class Interpreter {
       // An `unless X` clause is the term `not X`: its trace shows X's own value, as written.
       const unless = term.op === "not" && text.startsWith("unless ");
       const shown = unless ? term.operand : term;
+      const written = unless ? text.slice("unless ".length) : text;
+      // What the clause reads of the session, from its IR (the clause's text only names the calls, for people).
+      const reads = sessionReadsOf(shown, written);
+      const alone = calledAloneOf(shown);
+      const session = { ...(reads.length > 0 ? { sessionReads: reads } : {}), ...(alone !== undefined ? { calledAlone: alone } : {}) };
       let traced: Traced;
       try {
         traced = this.traced(shown);
       } catch (error) {
-        clauses.push({ text, value: undefined, error: rt.message(error) });
+        clauses.push({ text, value: undefined, error: rt.message(error), ...session });
         matched = "error";
         // The generated code left the rule there: no later clause was evaluated.
         if (error instanceof WholeRuleFailure) stopped = true;
@@ -482,9 +495,9 @@ export class Interpreter {
       }
       const { value, why } = traced;
       // Outside the try: evidence that cannot be shown is left out, never taken for a failed clause.
-      const evidence = clauseEvidence(shown, why, unless ? text.slice("unless ".length) : text);
+      const evidence = clauseEvidence(shown, why, written);
       const witness = shown.op === "quantifier" && why?.kind === "element" ? { witness: memberAsSpelled(shown.collection, why.element) } : {};
-      clauses.push({ text, value, ...witness, ...(evidence.length > 0 ? { evidence } : {}) });
+      clauses.push({ text, value, ...witness, ...(evidence.length > 0 ? { evidence } : {}), ...session });
       if (unless ? value !== false : value !== true) matched = false;
     });
     return { matched, clauses };

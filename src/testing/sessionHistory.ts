@@ -2,7 +2,7 @@ import { printable } from "../diagnostics/printable.js";
 import { counted } from "../diagnostics/render.js";
 import type { Decision } from "../runtime/decision.js";
 import type { Engine, RevocationSummary, RevokeResult, SessionSummary } from "../runtime/engine.js";
-import type { ComparedOperand, Evidence, Provenance } from "../runtime/evidence.js";
+import { sameSessionRead, type ComparedOperand, type Evidence, type Provenance, type SessionRead } from "../runtime/evidence.js";
 import type { Explanation } from "../runtime/explain.js";
 import { globMatch } from "../runtime/glob.js";
 import type { ClauseTrace } from "../runtime/interpret.js";
@@ -188,7 +188,8 @@ export class SessionTimeline {
       };
       const step: Step = {
         entry,
-        at: parseTime(fields["time"]),
+        // An approval dated at or before the ask it answers: the engine records the call at the ask's time (calledAt), never earlier.
+        at: (approved === true ? this.engine.approvalRecordedAtAsk() : undefined) ?? parseTime(fields["time"]),
         run: this.run,
         wentAhead: entry.tool !== null && (decision?.decision === "allow" || approved === true),
         startsOver: startsOver ?? undefined,
@@ -292,20 +293,22 @@ export class SessionTimeline {
     const current = { tool: typeof fields["tool"] === "string" ? fields["tool"] : null, at: parseTime(fields["time"]) };
     const deciding = new Set(rules);
     const operand = (side: ComparedOperand): ComparedOperand => {
-      const provenance = side.constant || side.text === null ? undefined : this.provenanceOf(side.text, side.atLeast === true ? undefined : side.shown, current);
+      const provenance = side.session === undefined ? undefined : this.provenanceOf(side.session, side.atLeast === true ? undefined : side.shown, current);
       return provenance === undefined ? side : { ...side, provenance };
     };
     const evidence = (piece: Evidence): Evidence => (piece.kind === "comparison" || piece.kind === "membership" || piece.kind === "text" ? { ...piece, left: operand(piece.left), right: operand(piece.right) } : piece);
     const clause = (trace: ClauseTrace): ClauseTrace => {
       const pieces = trace.evidence?.map(evidence);
-      const shownByOperands = new Set((pieces ?? []).flatMap((piece) => (piece.kind === "comparison" || piece.kind === "membership" || piece.kind === "text" ? [piece.left.text, piece.right.text] : [])));
-      // Only the values that need no number to check against (the operands' values check counts).
-      const unshown = [...new Set(trace.text.match(SESSION_FACTS) ?? [])].filter((text) => !shownByOperands.has(text));
-      const provenance = unshown.flatMap((of) => {
+      const shownByOperands = (pieces ?? []).flatMap((piece) => (piece.kind === "comparison" || piece.kind === "membership" || piece.kind === "text" ? [piece.left.session, piece.right.session] : [])).filter((read) => read !== undefined);
+      // Only the values that need no number to check against (the operands' values check counts), as the IR says the clause reads them.
+      const unshown = (trace.sessionReads ?? []).filter(({ read }) => FACTS_WITHOUT_NUMBER.has(read.kind) && !shownByOperands.some((shown) => sameSessionRead(shown, read)));
+      // A clause that failed (no truth value) read nothing the engine can vouch for: no line is named for it.
+      const failed = trace.error !== undefined || typeof trace.value !== "boolean";
+      const provenance = failed ? [] : unshown.flatMap(({ read, text }) => {
         // A clause that is the call alone (or its negation) says what it returned: lines of calls are named only when it found some.
-        if (calledAlone(trace, of) === false) return [];
-        const found = this.provenanceOf(of, undefined, current);
-        return found === undefined ? [] : [{ of, ...found }];
+        if (read.kind === "called" && trace.calledAlone !== undefined && typeof trace.value === "boolean" && trace.value === trace.calledAlone.negated) return [];
+        const found = this.provenanceOf(read, undefined, current);
+        return found === undefined ? [] : [{ of: text ?? `session.${read.kind}(…)`, ...found }];
       });
       return { ...trace, ...(pieces !== undefined ? { evidence: pieces } : {}), ...(provenance.length > 0 ? { provenance } : {}) };
     };
@@ -313,113 +316,93 @@ export class SessionTimeline {
   }
 
   /**
-   * The lines that explain session value `text` (`session.labels`, `session.count(kb.*, within 1m)`),
-   * shown as `shown` (undefined: not known as a number, so counts are not explained); undefined
-   * when none do, or when what the timeline counts is not what the engine counted.
+   * The lines that explain session value `read` (what the IR says the clause reads), shown as
+   * `shown` (undefined: not known as a number, so counts are not explained); undefined when none
+   * do, or when what the timeline counts is not what the engine counted.
    */
-  private provenanceOf(text: string, shown: string | undefined, current: { readonly tool: string | null; readonly at: number }): Provenance | undefined {
-    const found = this.uncappedProvenanceOf(text, shown, current);
+  private provenanceOf(read: SessionRead, shown: string | undefined, current: { readonly tool: string | null; readonly at: number }): Provenance | undefined {
+    const found = this.uncappedProvenanceOf(read, shown, current);
     if (found === undefined || found.lines.length <= JSON_PROVENANCE_LINES) return found;
     return { ...found, lines: found.lines.slice(0, JSON_PROVENANCE_LINES), linesOmitted: found.lines.length - JSON_PROVENANCE_LINES };
   }
 
-  private uncappedProvenanceOf(text: string, shown: string | undefined, current: { readonly tool: string | null; readonly at: number }): Provenance | undefined {
+  private uncappedProvenanceOf(read: SessionRead, shown: string | undefined, current: { readonly tool: string | null; readonly at: number }): Provenance | undefined {
     const steps = this.steps.filter((step) => step.run === this.run);
     const attempts = steps.filter((step) => step.entry.decision !== null);
     const summary = this.latest;
-    // Only for the value the rule saw: a shown list that is not the one the timeline holds gets no lines.
-    if (text === "session.labels") return agrees(shown, summary?.labelNames) ? sources(summary?.labelNames ?? [], this.labelFrom, labelSourceText) : undefined;
-    if (text === "session.tools") return agrees(shown, summary?.tools) ? sources(summary?.tools ?? [], new Map([...this.toolFrom].map(([tool, step]) => [tool, { step }])), (tool, { step }) => `${tool} at line ${step.entry.line}`) : undefined;
-    if (text === "session.last") {
-      const previous = attempts[attempts.length - 1];
-      if (previous === undefined || (shown !== undefined && shown !== JSON.stringify(previous.entry.tool))) return undefined;
-      return { text: `the attempt at line ${previous.entry.line}`, lines: [previous.entry.line] };
-    }
     const number = shown === undefined ? Number.NaN : Number(shown);
-    if (text === "session.denials") {
-      const denied = attempts.filter((step) => step.entry.decision === "deny");
-      if (denied.length === 0 || denied.length !== number) return undefined;
-      return { text: `denied at ${lineList(denied)}`, lines: denied.map((step) => step.entry.line) };
+    switch (read.kind) {
+      case "labels":
+        // Only for the value the rule saw: a shown list that is not the one the timeline holds gets no lines.
+        return agrees(shown, summary?.labelNames) ? sources(summary?.labelNames ?? [], this.labelFrom, labelSourceText) : undefined;
+      case "tools":
+        return agrees(shown, summary?.tools) ? sources(summary?.tools ?? [], new Map([...this.toolFrom].map(([tool, step]) => [tool, { step }])), (tool, { step }) => `${tool} at line ${step.entry.line}`) : undefined;
+      case "last": {
+        const previous = attempts[attempts.length - 1];
+        if (previous === undefined || (shown !== undefined && shown !== JSON.stringify(previous.entry.tool))) return undefined;
+        return { text: `the attempt at line ${previous.entry.line}`, lines: [previous.entry.line] };
+      }
+      case "denials": {
+        const denied = attempts.filter((step) => step.entry.decision === "deny");
+        if (denied.length === 0 || denied.length !== number) return undefined;
+        return { text: `denied at ${lineList(denied)}`, lines: denied.map((step) => step.entry.line) };
+      }
+      case "repeats": {
+        const repeated = number > 0 ? attempts.slice(-number) : [];
+        if (repeated.length === 0 || repeated.length !== number || repeated.some((step) => step.entry.tool !== current.tool)) return undefined;
+        return { text: `the same call at ${lineList(repeated)}`, lines: repeated.map((step) => step.entry.line) };
+      }
+      case "calls":
+        // Its attempts so far, this one excluded (language.md 5.11).
+        return attempts.length > 0 && attempts.length === number ? { text: attemptsText(attempts, false), lines: attempts.map((step) => step.entry.line) } : undefined;
+      case "age":
+        return this.ageProvenance(steps, shown, current);
+      case "called":
+      case "count":
+        return this.callsProvenance(read, steps, attempts, number, current);
     }
-    if (text === "session.repeats") {
-      const repeated = number > 0 ? attempts.slice(-number) : [];
-      if (repeated.length === 0 || repeated.length !== number || repeated.some((step) => step.entry.tool !== current.tool)) return undefined;
-      return { text: `the same call at ${lineList(repeated)}`, lines: repeated.map((step) => step.entry.line) };
-    }
-    const call = /^session\.(called|count)\((.*)\)$/s.exec(text);
-    if (call === null) return undefined;
-    const { pattern, within } = callArguments(call[2]!);
-    if (pattern === undefined || within === null) return undefined;
+  }
+
+  /**
+   * `session.age`: the run's first attempt, at whose date the session started (a replay's clock
+   * reads each line's date), when the age shown is the time from it to the request explained.
+   */
+  private ageProvenance(steps: readonly Step[], shown: string | undefined, current: { readonly at: number }): Provenance | undefined {
+    const start = this.firstSeen === undefined || this.firstSeen === null ? Number.NaN : Date.parse(this.firstSeen);
+    const first = steps.find((step) => step.entry.decision !== null && step.at === start);
+    const age = shown === undefined ? undefined : parseDuration(shown);
+    if (first === undefined || Number.isNaN(current.at) || age === undefined || age !== Math.max(0, current.at - start)) return undefined;
+    return { text: `first attempt at line ${first.entry.line}${first.entry.time !== null ? `, ${shownText(first.entry.time)}` : ""}`, lines: [first.entry.line] };
+  }
+
+  /**
+   * `session.called(…)`: the calls of its tools that went ahead in its window; `session.count(…)`:
+   * the attempts it counted (checked against `number`, the count shown), with this one.
+   */
+  private callsProvenance(read: SessionRead & { kind: "called" | "count" }, steps: readonly Step[], attempts: readonly Step[], number: number, current: { readonly tool: string | null; readonly at: number }): Provenance | undefined {
+    const within = read.withinMs ?? undefined;
     // In the window: at most `within` before this attempt (after it too, for a count: the stricter reading).
-    const inWindow = (step: Step): boolean => within === undefined || (current.at - step.at <= within && (call[1] === "count" || step.at <= current.at));
+    const inWindow = (step: Step): boolean => within === undefined || (current.at - step.at <= within && (read.kind === "count" || step.at <= current.at));
     if (within !== undefined && (Number.isNaN(current.at) || steps.some((step) => Number.isNaN(step.at)))) return undefined;
-    if (call[1] === "called") {
-      const calls = steps.filter((step) => step.wentAhead && globMatch(pattern, step.entry.tool!) && inWindow(step));
+    if (read.kind === "called") {
+      // The engine keeps the allowed calls of the pattern's declared tools (an undeclared tool is never allowed).
+      const calls = steps.filter((step) => step.wentAhead && read.tools.includes(step.entry.tool!) && inWindow(step));
       const latest = calls[calls.length - 1];
       if (latest === undefined) return undefined;
       const how = latest.entry.decision === "allow" ? "allowed" : "approved";
       return { text: `${latest.entry.tool!} ${how} at line ${latest.entry.line}${calls.length > 1 ? ` (the latest of ${calls.length})` : ""}`, lines: calls.map((step) => step.entry.line) };
     }
-    const inWindowAttempts = attempts.filter((step) => globMatch(pattern, step.entry.tool ?? "") && inWindow(step));
-    const thisOne = current.tool !== null && globMatch(pattern, current.tool);
+    // As the engine counts: every tool, or the pattern's declared tools and the undeclared ones its pattern matches; this attempt among its declared tools.
+    const counted = (tool: string | null): boolean => read.tools === null || (tool !== null && (read.tools.includes(tool) || (read.pattern !== null && globMatch(read.pattern, tool))));
+    const inWindowAttempts = attempts.filter((step) => counted(step.entry.tool) && inWindow(step));
+    const thisOne = current.tool !== null && (read.tools === null || read.tools.includes(current.tool));
     if (inWindowAttempts.length === 0 || inWindowAttempts.length + (thisOne ? 1 : 0) !== number) return undefined;
-    const first = inWindowAttempts[0]!.entry.line;
-    const last = inWindowAttempts[inWindowAttempts.length - 1]!.entry.line;
-    const earlier = inWindowAttempts.length >= 3 ? `${inWindowAttempts.length} attempts from line ${first} to line ${last}` : lineList(inWindowAttempts);
-    return { text: `${earlier}${thisOne ? `${inWindowAttempts.length >= 2 ? "," : ""} and this one` : ""}`, lines: inWindowAttempts.map((step) => step.entry.line) };
+    return { text: attemptsText(inWindowAttempts, thisOne), lines: inWindowAttempts.map((step) => step.entry.line) };
   }
 }
 
 /** The session values whose lines a clause can be explained by without a number to check them against. */
-const SESSION_FACTS = /session\.(?:labels|tools|last)\b(?!\()|session\.called\([^()]*\)/g;
-
-/**
- * What `session.called(…)` (`of`) returned, when clause `trace` is that call alone or its negation
- * (`not session.called(crm.*)`, in parentheses or not) and has a truth value; undefined otherwise.
- */
-function calledAlone(trace: ClauseTrace, of: string): boolean | undefined {
-  if (typeof trace.value !== "boolean" || !of.startsWith("session.called(")) return undefined;
-  let text = trace.text.trim();
-  let negated = false;
-  for (;;) {
-    const inner = /^\((.*)\)$/s.exec(text);
-    const not = /^not(?:\s+|(?=\())(.*)$/s.exec(text);
-    if (inner !== null && balanced(inner[1]!)) text = inner[1]!.trim();
-    else if (not !== null) {
-      negated = !negated;
-      text = not[1]!.trim();
-    } else break;
-  }
-  return text === of ? trace.value !== negated : undefined;
-}
-
-/** Whether `text`'s parentheses pair up (so that `(a) or (b)` is not read as one parenthesised clause). */
-function balanced(text: string): boolean {
-  let depth = 0;
-  for (const character of text) {
-    if (character === "(") depth++;
-    else if (character === ")" && --depth < 0) return false;
-  }
-  return depth === 0;
-}
-
-/** A `session.called`/`session.count` call's arguments: the pattern (`*` when none; undefined when unreadable) and `within` (null when unreadable). */
-function callArguments(text: string): { pattern: string | undefined; within: number | undefined | null } {
-  let within: number | undefined | null;
-  const rest = text.replace(/(^|,)\s*within\s+(\S+?)\s*(?=,|$)/, (_, before: string, duration: string) => {
-    within = parseDuration(duration) ?? null;
-    return before;
-  });
-  const written = rest.replace(/^\s*,?\s*|\s*,?\s*$/g, "");
-  if (written === "") return { pattern: "*", within };
-  if (!written.startsWith('"')) return { pattern: /^[\w.*-]+$/.test(written) ? written : undefined, within };
-  try {
-    const pattern: unknown = JSON.parse(written);
-    return { pattern: typeof pattern === "string" ? pattern : undefined, within };
-  } catch {
-    return { pattern: undefined, within };
-  }
-}
+const FACTS_WITHOUT_NUMBER: ReadonlySet<SessionRead["kind"]> = new Set(["labels", "tools", "last", "called"]);
 
 /** Whether the list the explanation shows (`shown`, JSON; undefined: not shown) holds the names the timeline's snapshot does. */
 function agrees(shown: string | undefined, names: readonly string[] | null | undefined): boolean {
@@ -463,6 +446,14 @@ function sources<T extends { readonly step: Step; readonly ask?: number }>(names
   const shown = found.slice(0, SHOWN_SOURCES).map(({ text }) => text);
   const more = found.length > SHOWN_SOURCES ? `, and ${found.length - SHOWN_SOURCES} more` : "";
   return { text: `${shown.join(", ")}${more}`, lines: [...new Set(found.flatMap(({ step, source }) => (source.ask !== undefined ? [source.ask, step.entry.line] : [step.entry.line])))].sort((a, b) => a - b) };
+}
+
+/** Attempts counted: `lines 2 and 5`, `30 attempts from line 1 to line 30`; `thisOne`: `, and this one` after them. */
+function attemptsText(attempts: readonly Step[], thisOne: boolean): string {
+  const first = attempts[0]!.entry.line;
+  const last = attempts[attempts.length - 1]!.entry.line;
+  const earlier = attempts.length >= 3 ? `${attempts.length} attempts from line ${first} to line ${last}` : lineList(attempts);
+  return `${earlier}${thisOne ? `${attempts.length >= 2 ? "," : ""} and this one` : ""}`;
 }
 
 /** `line 3`, `lines 2 and 5`, `lines 1, 2 and 4`; past SHOWN_SOURCES, the first and the last with the count. */

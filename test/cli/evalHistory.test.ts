@@ -4,8 +4,10 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cli, type CliResult } from "../helpers.js";
 import { expectGolden, runText } from "../goldens/golden.js";
-import { call, DECLS, engineWith, SUPPORT_RULES } from "../runtime/fixtures.js";
-import { explain } from "../../src/runtime/explain.js";
+import { call, DECLS, engineWith, sourcesWith, stampedClock, SUPPORT_RULES, viaBundle } from "../runtime/fixtures.js";
+import { explain, type Explanation } from "../../src/runtime/explain.js";
+import type { Engine } from "../../src/runtime/engine.js";
+import type { Decision } from "../../src/runtime/decision.js";
 import { SessionTimeline } from "../../src/testing/sessionHistory.js";
 
 /**
@@ -93,6 +95,16 @@ function evaluate(args: string[]): Promise<CliResult> {
 }
 
 const SUPPORT = ["decls.policy", "support.policy"];
+
+/** `last` explained after `first` in session s1, as eval replays them: the timeline, the explanation and the decision. */
+function explainedAfter(engine: Engine, first: Record<string, unknown>, last: Record<string, unknown>): { timeline: SessionTimeline; explained: Explanation; decision: Decision } {
+  const timeline = new SessionTimeline(engine, "s1", () => []);
+  timeline.step(first, 1)(engine.decide(first), undefined, undefined);
+  const explained = explain(engine, last);
+  const decision = engine.decide(last);
+  timeline.decided(2);
+  return { timeline, explained, decision };
+}
 
 describe("policyc eval: the session's history", () => {
   it("a single request: no history, the output as it was, in text and --json (golden)", async () => {
@@ -365,6 +377,224 @@ describe("policyc eval: the session's history", () => {
     const provenance = rate.explanation.rules.find((rule) => rule.id === "rate")!.clauses[0]!.evidence![0]!.left.provenance!;
     expect(provenance.lines).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     expect(provenance.linesOmitted).toBe(10);
+  });
+
+  // (This one passes with the regular expressions too: the compiler normalises a clause's text, dropping comments and
+  // line breaks and spacing it its own way, so most spellings reach sessionHistory alike. It guards the spellings the
+  // normalised text keeps: a quoted pattern, `within 90s`, doubled parentheses, `not(…)`.)
+  it("provenance does not depend on how a clause is spelled (the compiler's normalised text; a quoted pattern, a window, parentheses, not(…))", async () => {
+    const SPELLED = [
+      "policy sp {",
+      '  @name("base") allow *',
+      '  @name("plain") deny email.send when session.called(crm.*)',
+      '  @name("comment") deny email.send when session.called( crm.* /* the lookups */ )',
+      '  @name("newline") deny email.send when session.called(',
+      "      crm.*",
+      "    )",
+      '  @name("quoted") deny email.send when session.called("crm.*", within 90s)',
+      '  @name("doubled") deny email.send when ((session.called(crm.*)))',
+      '  @name("negated") deny email.send when not(session.called(kb.*))',
+      '  @name("counted") deny email.send when session.count("crm.*" , within 90000ms) >= 1',
+      "}",
+      "",
+    ].join("\n");
+    write("spelled.policy", SPELLED);
+    write("spelled.jsonl", jsonl([call("crm.lookup", 0, { session: "s11" }), call("email.send", 1000, { session: "s11" })]));
+    const result = await evaluate(["decls.policy", "spelled.policy", "-r", "spelled.jsonl"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("`session.called(crm.*)` was true (crm.lookup allowed at line 1)\n");
+    expect(result.stdout).toContain('`session.called("crm.*", within 90s)` was true (crm.lookup allowed at line 1)\n');
+    expect(result.stdout).toContain("`((session.called(crm.*)))` was true (session.called(crm.*): crm.lookup allowed at line 1)\n");
+    // kb.* was never called: `not(…)` is true because the call found nothing, so no line is named.
+    expect(result.stdout).toContain("`not (session.called(kb.*))` was true\n");
+    expect(result.stdout).toContain('(1 >= 1; session.count("crm.*", within 90000ms): line 1)');
+    const json = JSON.parse((await evaluate(["decls.policy", "spelled.policy", "-r", "spelled.jsonl", "--json"])).stdout) as { explanation: { rules: { id: string; clauses: { provenance?: { lines: number[] }[] }[] }[] } };
+    const lines = (id: string): unknown => json.explanation.rules.find((rule) => rule.id === id)!.clauses[0]!.provenance?.map((found) => found.lines);
+    for (const id of ["plain", "comment", "newline", "quoted", "doubled"]) expect(lines(id)).toEqual([[1]]);
+    expect(lines("negated")).toBeUndefined();
+  });
+
+  it("a string in a clause that spells a session value is no read of it: no provenance for session.labels or session.called there", async () => {
+    const STRINGS = [
+      "policy st {",
+      '  @name("base") allow *',
+      '  @name("pii") deny email.send when session.labels contains pii and args.subject != ""',
+      '  @name("labels-text") deny email.send when args.subject != "session.labels"',
+      '  @name("called-text") deny email.send when args.subject != "session.called(crm.*)"',
+      "}",
+      "",
+    ].join("\n");
+    write("strings.policy", STRINGS);
+    write("strings.jsonl", jsonl([call("crm.lookup", 0, { session: "s12" }), call("email.send", 1000, { session: "s12" })]));
+    const result = await evaluate(["decls.policy", "strings.policy", "-r", "strings.jsonl"]);
+    expect(result.code).toBe(0);
+    // The rule that reads session.labels names the line; the clauses that only spell it in a string name none.
+    expect(result.stdout).toContain('(session.labels is ["pii"]: pii returned by crm.lookup at line 1)');
+    expect(result.stdout).toContain('`args.subject != "session.labels"` was true (args.subject is "s")\n');
+    expect(result.stdout).toContain('`args.subject != "session.called(crm.*)"` was true (args.subject is "s")\n');
+  });
+
+  it("the explain trace says which session values a clause reads, from the IR: kind, a call's tools and window in ms, and a clause that is a session.called alone", () => {
+    const engine = engineWith(
+      [
+        '  @name("base") allow *',
+        '  @name("need") deny email.send when not(session.called("crm.*", within 90s))',
+        '  @name("busy") deny email.send when session.count(kb.*, within 1m) >= 3 or session.labels contains pii',
+        '  @name("spelled") deny email.send when args.subject == "session.labels"',
+      ].join("\n"),
+    );
+    const explained = explain(engine, call("email.send", 0, { session: "s1" }));
+    const clause = (rule: string) => explained.rules.find((trace) => trace.id === rule)!.clauses[0]!;
+    expect(clause("need").sessionReads).toEqual([{ read: { kind: "called", tools: ["crm.lookup"], withinMs: 90_000 }, text: 'session.called("crm.*", within 90s)' }]);
+    expect(clause("need").calledAlone).toEqual({ negated: true });
+    expect(clause("busy").sessionReads).toEqual([
+      { read: { kind: "count", tools: ["kb.search"], pattern: "kb.*", withinMs: 60_000 }, text: "session.count(kb.*, within 1m)" },
+      { read: { kind: "labels" }, text: "session.labels" },
+    ]);
+    expect(clause("busy").calledAlone).toBeUndefined();
+    const evidence = clause("busy").evidence!.find((piece) => piece.kind === "comparison")!;
+    expect(evidence.kind === "comparison" && evidence.left.session).toEqual({ kind: "count", tools: ["kb.search"], pattern: "kb.*", withinMs: 60_000 });
+    expect(clause("spelled").sessionReads).toBeUndefined();
+  });
+
+  it("provenance is found from the trace's reads, whatever the clause text says (a newer compiler's spelling)", () => {
+    const engine = engineWith(['  @name("base") allow *', '  @name("seen") deny email.send when session.called(crm.*)', '  @name("busy") deny email.send when session.count(crm.*, within 1m) >= 1'].join("\n"));
+    const mail = call("email.send", 1000, { session: "s1" });
+    const { timeline, explained, decision } = explainedAfter(engine, call("crm.lookup", 0, { session: "s1" }), mail);
+    // Every text respelled as no regular expression of today's syntax reads it.
+    const respell = (text: string | null): string | null => (text === null ? null : text.replace("session.called(crm.*)", "session.called { pattern: 'crm.*' }").replace("session.count(crm.*, within 1m)", "session.count { pattern: 'crm.*', window: PT1M }"));
+    const respelled = {
+      ...explained,
+      rules: explained.rules.map((trace) => ({
+        ...trace,
+        clauses: trace.clauses.map((clause) => ({
+          ...clause,
+          text: respell(clause.text)!,
+          ...(clause.sessionReads !== undefined ? { sessionReads: clause.sessionReads.map((found) => ({ ...found, text: respell(found.text) })) } : {}),
+          ...(clause.evidence !== undefined ? { evidence: clause.evidence.map((piece) => (piece.kind === "comparison" ? { ...piece, text: respell(piece.text), left: { ...piece.left, text: respell(piece.left.text) } } : piece)) } : {}),
+        })),
+      })),
+    };
+    const named = timeline.withProvenance(respelled, decision.rules, mail);
+    const rule = (id: string) => named.rules.find((trace) => trace.id === id)!.clauses[0]!;
+    expect(rule("seen").provenance).toEqual([{ of: "session.called { pattern: 'crm.*' }", text: "crm.lookup allowed at line 1", lines: [1] }]);
+    const count = rule("busy").evidence![0]!;
+    expect(count.kind === "comparison" && count.left.provenance).toEqual({ text: "line 1", lines: [1] });
+  });
+
+  it("session.calls names the attempts it counted, session.age the first attempt, when they agree with the value the rule saw", async () => {
+    const AGED = ["policy ag {", '  @name("base") allow *', '  @name("many") deny kb.search when session.calls >= 3', '  @name("old") deny kb.search when session.age >= 2s', "}", ""].join("\n");
+    write("aged.policy", AGED);
+    write("aged.jsonl", jsonl([call("kb.search", 0, { session: "s13" }), call("crm.lookup", 1000, { session: "s13" }), call("kb.search", 2000, { session: "s13" }), call("kb.search", 3000, { session: "s13" })]));
+    const result = await evaluate(["decls.policy", "aged.policy", "-r", "aged.jsonl"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("`session.calls >= 3` was true (3 >= 3; session.calls: 3 attempts from line 1 to line 3)\n");
+    expect(result.stdout).toContain("`session.age >= 2s` was true (3s >= 2s; session.age: first attempt at line 1, 2026-11-29T10:00:00.000Z)\n");
+    const json = JSON.parse((await evaluate(["decls.policy", "aged.policy", "-r", "aged.jsonl", "--json"])).stdout) as { explanation: { rules: { id: string; clauses: { evidence?: { left: { provenance?: unknown } }[] }[] }[] } };
+    const left = (id: string): unknown => json.explanation.rules.find((rule) => rule.id === id)!.clauses[0]!.evidence![0]!.left.provenance;
+    expect(left("many")).toEqual({ text: "3 attempts from line 1 to line 3", lines: [1, 2, 3] });
+    expect(left("old")).toEqual({ text: "first attempt at line 1, 2026-11-29T10:00:00.000Z", lines: [1] });
+  });
+
+  it("session.calls and session.age name no line when the value the rule saw is not the history's", () => {
+    // The session starts when its first attempt arrives by the engine's clock: here, each request's time, as in eval's replay.
+    const engine = engineWith(['  @name("base") allow *', '  @name("many") deny kb.search when session.calls >= 1', '  @name("old") deny kb.search when session.age >= 1s'].join("\n"), { clock: stampedClock });
+    const last = call("kb.search", 2000, { session: "s1" });
+    const { timeline, explained, decision } = explainedAfter(engine, call("kb.search", 0, { session: "s1" }), last);
+    const provenance = (explanation: typeof explained, id: string): unknown => {
+      const piece = explanation.rules.find((trace) => trace.id === id)!.clauses[0]!.evidence![0]!;
+      return piece.kind === "comparison" ? piece.left.provenance : undefined;
+    };
+    const named = timeline.withProvenance(explained, decision.rules, last);
+    expect(provenance(named, "many")).toEqual({ text: "line 1", lines: [1] });
+    expect(provenance(named, "old")).toEqual({ text: "first attempt at line 1, 2026-11-29T10:00:00.000Z", lines: [1] });
+    // Values other than the history's (as an earlier run's would be): no line.
+    const other = { ...explained, rules: explained.rules.map((trace) => ({ ...trace, clauses: trace.clauses.map((clause) => ({ ...clause, evidence: clause.evidence?.map((piece) => (piece.kind === "comparison" ? { ...piece, left: { ...piece.left, shown: piece.left.shown === "1" ? "2" : "5s" } } : piece)) })) })) };
+    const contradicted = timeline.withProvenance(other, decision.rules, last);
+    expect(provenance(contradicted, "many")).toBeUndefined();
+    expect(provenance(contradicted, "old")).toBeUndefined();
+  });
+
+  it("an approval dated at or before its ask: session.called counts the call from the ask's time, as the engine does, so names the call it counted", async () => {
+    const rules = ["policy ap {", '  @name("base") allow *', '  @name("a") ask email.send when args.subject == "x"', '  @name("d") deny kb.search when session.called(email.send, within 5m)', "}", ""].join("\n");
+    write("ap.policy", rules);
+    const asked = { session: "s14", args: { to: ["bob@acme.com"], subject: "x", body: "b" } };
+    // Line 2 asks at 10:06; line 3 approves it dated 10:01 (before the ask): the engine records the call at 10:06, after
+    // the request explained (10:04), so the call it found in the window is line 1's.
+    write("ap.jsonl", jsonl([call("email.send", 0, { session: "s14" }), call("email.send", 360_000, asked), { event: "approval", ...call("email.send", 60_000, asked), approved: true }, call("kb.search", 240_000, { session: "s14" })]));
+    const result = await evaluate(["decls.policy", "ap.policy", "-r", "ap.jsonl"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("`session.called(email.send, within 5m)` was true (email.send allowed at line 1)\n");
+    const json = JSON.parse((await evaluate(["decls.policy", "ap.policy", "-r", "ap.jsonl", "--json"])).stdout) as { explanation: { rules: { id: string; clauses: { provenance?: { lines: number[] }[] }[] }[] } };
+    expect(json.explanation.rules.find((rule) => rule.id === "d")!.clauses[0]!.provenance).toEqual([{ of: "session.called(email.send, within 5m)", text: "email.send allowed at line 1", lines: [1] }]);
+  });
+
+  it("a clause that failed gets no provenance, in text or --json (an approval dated before its ask; a window of calls dated after the request)", async () => {
+    const rules = ["policy fl {", '  @name("base") allow *', '  @name("a") ask email.send when args.subject == "x"', '  @name("d") deny kb.search when session.called(email.send, within 5m)', '  @name("c") deny kb.search when session.called(crm.lookup, within 5m)', "}", ""].join("\n");
+    write("fl.policy", rules);
+    const asked = { session: "s15", args: { to: ["bob@acme.com"], subject: "x", body: "b" } };
+    write("fl.jsonl", jsonl([call("email.send", 360_000, asked), { event: "approval", ...call("email.send", 60_000, asked), approved: true }, call("kb.search", 240_000, { session: "s15" })]));
+    const lookups = Array.from({ length: 8 }, (_, i) => call("crm.lookup", 601_000 + i * 1000, { session: "s16" }));
+    write("fl2.jsonl", jsonl([call("crm.lookup", 0, { session: "s16" }), ...lookups, call("kb.search", 240_000, { session: "s16" })]));
+    for (const [input, rule] of [["fl.jsonl", "d"], ["fl2.jsonl", "c"]] as const) {
+      const result = await evaluate(["decls.policy", "fl.policy", "-r", input]);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toMatch(/` failed: session\.called: /);
+      expect(result.stdout).not.toMatch(/(allowed|approved) at line/);
+      const json = JSON.parse((await evaluate(["decls.policy", "fl.policy", "-r", input, "--json"])).stdout) as { explanation: { rules: { id: string; clauses: { error?: string; provenance?: unknown }[] }[] } };
+      const clause = json.explanation.rules.find((found) => found.id === rule)!.clauses[0]!;
+      expect(clause.error).toBeDefined();
+      expect(clause.provenance).toBeUndefined();
+    }
+  });
+
+  it("session.count's provenance counts the attempts at undeclared tools its pattern matches, as the engine does", async () => {
+    const rules = ["policy ud {", '  @name("base") allow *', '  @name("glob") deny kb.search when session.count(kb.*, within 1m) >= 3', '  @name("exact") deny kb.search when session.count(kb.search, within 1m) >= 2', "}", ""].join("\n");
+    write("ud.policy", rules);
+    // kb.export is declared nowhere: denied, but its attempt is counted by kb.*, not by kb.search.
+    write("ud.jsonl", jsonl([call("kb.search", 0, { session: "s17" }), call("kb.export", 1000, { session: "s17", args: {} }), call("kb.search", 2000, { session: "s17" }), call("kb.search", 3000, { session: "s17" })]));
+    const result = await evaluate(["decls.policy", "ud.policy", "-r", "ud.jsonl"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("(4 >= 3; session.count(kb.*, within 1m): 3 attempts from line 1 to line 3, and this one)");
+    expect(result.stdout).toContain("(3 >= 2; session.count(kb.search, within 1m): lines 1 and 3, and this one)");
+  });
+
+  it("session.age names no attempt when the run's first attempt is undated, and the run's own first attempt after a restart", async () => {
+    write("age0.policy", ["policy age0 {", '  @name("base") allow *', '  @name("old") deny kb.search when session.age >= 0ms', "}", ""].join("\n"));
+    const undated = { ...call("kb.search", 0, { session: "s18" }) };
+    delete undated["time"];
+    write("age0.jsonl", jsonl([undated, call("kb.search", 1000, { session: "s18" }), call("kb.search", 3000, { session: "s18" })]));
+    const first = await evaluate(["decls.policy", "age0.policy", "-r", "age0.jsonl"]);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain("`session.age >= 0ms` was true (");
+    expect(first.stdout).not.toContain("session.age: first attempt");
+    write("age1.policy", ["policy age1 {", '  @name("base") allow *', '  @name("old") deny kb.search when session.age >= 1s', "}", ""].join("\n"));
+    write("age1.jsonl", jsonl([call("kb.search", 0, { session: "s19" }), call("kb.search", 7_200_000, { session: "s19" }), call("kb.search", 7_203_000, { session: "s19" })]));
+    const restarted = await evaluate(["decls.policy", "age1.policy", "-r", "age1.jsonl", "--session-idle", "1m", "--expired-session", "1m"]);
+    expect(restarted.code).toBe(0);
+    expect(restarted.stdout).toContain("session starts over at line 2: the earlier state expired\n");
+    expect(restarted.stdout).toContain("(3s >= 1s; session.age: first attempt at line 2, 2026-11-29T12:00:00.000Z)");
+  });
+
+  it("an explanation's session reads are the engine's no more: changing one changes no later explanation", () => {
+    // Through a bundle: a loaded bundle's IR is not frozen, as what compileSources gives is.
+    const engine = viaBundle(sourcesWith(['  @name("base") allow *', '  @name("d") deny kb.search when session.called(crm.*) or session.count(kb.*, within 1m) >= 5'].join("\n")));
+    const request = call("kb.search", 0, { session: "s1" });
+    const reads = (explained: Explanation) => explained.rules.find((rule) => rule.id === "d")!.clauses[0]!.sessionReads!;
+    const before = reads(explain(engine, request));
+    for (const { read } of before) {
+      if (read.kind === "called" || read.kind === "count") {
+        try {
+          (read.tools as string[]).push("email.send");
+        } catch {
+          // Frozen: refused, as it should be.
+        }
+      }
+    }
+    expect(reads(explain(engine, request))).toEqual([
+      { read: { kind: "called", tools: ["crm.lookup"], withinMs: null }, text: "session.called(crm.*)" },
+      { read: { kind: "count", tools: ["kb.search"], pattern: "kb.*", withinMs: 60_000 }, text: "session.count(kb.*, within 1m)" },
+    ]);
   });
 
   it("bad input keeps its errors, with the line at fault", async () => {
