@@ -1130,7 +1130,11 @@ export class Engine {
    * @internal
    */
   observe(input: unknown): void {
-    if (this.readAttempt(input) === undefined) this.sessions.observe(this.attempt.now, this.attempt.clockReading);
+    if (this.readAttempt(input) !== undefined) return;
+    const { now, clockReading } = this.attempt;
+    // As in prepare: the request's (long) strings must not outlive the attempt.
+    this.attempt.sessionId = this.attempt.tool = "";
+    this.sessions.observe(now, clockReading);
   }
 
   /**

@@ -281,6 +281,30 @@ describe("a clock that decides another request", () => {
     // And the inner session is the one that read customer data.
     expect(engine.decide(email("inner")).decision).toBe("deny");
   });
+
+  it("a request whose session getter decides another request keeps its own session and tool", () => {
+    const engine = compile(SUPPORT_SOURCES, { clock: () => T0 });
+    const email = call("email.send", 1000, { session: "outer", args: { to: ["eve@evil.example"], subject: "s", body: "b" } });
+    let reads = 0;
+    const outer = new Proxy(email, {
+      get(target, key, receiver) {
+        // The first read of its session decides a read of customer data in session "inner".
+        if (key === "session" && reads++ === 0) engine.decide(call("crm.lookup", 0, { session: "inner" }));
+        return Reflect.get(target, key, receiver) as unknown;
+      },
+    });
+    expect(engine.decide(outer)).toEqual(compile(SUPPORT_SOURCES, { clock: () => T0 }).decide(email));
+    expect(engine.session("outer")?.calls).toBe(1);
+    expect(engine.session("inner")?.calls).toBe(1);
+  });
+
+  it("keeps no request text of an observed attempt (a replay's lines of other sessions)", () => {
+    const engine = compile(SUPPORT_SOURCES, { clock: () => T0 });
+    const tool = "t".repeat(100_000);
+    engine.observe(call(tool, 0, { session: "s".repeat(1_000) }));
+    // The record the engine reuses for attempts holds no string of it (test-only peek at a private field).
+    expect((engine as unknown as { attempt: { sessionId: string; tool: string } }).attempt).toMatchObject({ sessionId: "", tool: "" });
+  });
 });
 
 describe("a third argument to new Engine", () => {
