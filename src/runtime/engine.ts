@@ -406,6 +406,9 @@ export interface PendingAskSummary {
 /** How many calls awaiting approval `SessionSummary.pendingAsks` lists at most (it counts them all). */
 const PENDING_ASKS_LISTED = 20;
 
+/** A request `readAttempt` refused: the refusal, with what it could read of the attempt. */
+type RefusedAttempt = { refused: Decision; sessionId?: string; tool?: string; clockReading?: number };
+
 /**
  * The outcome of `Engine.prepare`: either a decision already (invalid, revoked) or a context to run rules on.
  * @internal
@@ -557,6 +560,13 @@ export class Engine {
    */
   readonly sessions: SessionStore;
   private readonly tools = new Map<string, ToolEntry>();
+  /**
+   * What `readAttempt` read of the attempt it accepted, for `prepare` (or `observe`) to take
+   * at once: written in place, not returned as a new object, since every decision reads one
+   * and the allocation (with its two boxed numbers) was a measurable part of a plain decision.
+   * Nothing runs between the write and the read, so a re-entrant call cannot interleave.
+   */
+  private readonly attempt: { sessionId: string; tool: string; now: number; clockReading: number } = { sessionId: "", tool: "", now: Number.NaN, clockReading: Number.NaN };
   /**
    * The validators of the fields the enforcement point sets, in the order they are checked:
    * `quoting` words the detail for a decision's `errors` (the value given, an enum's members),
@@ -1120,18 +1130,22 @@ export class Engine {
    * @internal
    */
   observe(input: unknown): void {
-    const attempt = this.readAttempt(input);
-    if (!("refused" in attempt)) this.sessions.observe(attempt.now, attempt.clockReading);
+    if (this.readAttempt(input) !== undefined) return;
+    const { now, clockReading } = this.attempt;
+    // As in prepare: the request's (long) strings must not outlive the attempt.
+    this.attempt.sessionId = this.attempt.tool = "";
+    this.sessions.observe(now, clockReading);
   }
 
   /**
    * What every attempt needs before its session is looked up: an object with a session id, a
    * tool name and a readable time (its `time`, or the engine's clock), and the engine's clock
-   * read once (`clockReading`, NaN when it gave no usable time). Otherwise the refusal, as
-   * the session's revocation or the reason (a revoked session stays revoked whatever is sent),
-   * with the session id when it is readable: the attempt is still its session's (`prepare`).
+   * read once (`clockReading`, NaN when it gave no usable time): written to `attempt`, returning
+   * nothing. Otherwise the refusal, as the session's revocation or the reason (a revoked session
+   * stays revoked whatever is sent), with the session id when it is readable: the attempt is
+   * still its session's (`prepare`).
    */
-  private readAttempt(input: unknown): { refused: Decision; sessionId?: string; tool?: string; clockReading?: number } | { request: Record<string, unknown>; sessionId: string; tool: string; now: number; clockReading: number } {
+  private readAttempt(input: unknown): RefusedAttempt | undefined {
     if (input === null || typeof input !== "object" || Array.isArray(input)) return { refused: refusedFor("request", refusal("the request must be a JSON object")) };
     const request = input as Record<string, unknown>;
     const sessionId = request["session"];
@@ -1173,7 +1187,11 @@ export class Engine {
       const known = this.sessions.peek(sessionId, Number.isFinite(now) ? now : this.sessions.latestSeen, clockReading);
       return { refused: known?.revoked ? revokedDecision(known.revoked) : refusedFor("request", unreadable!), sessionId, tool: typeof tool === "string" ? tool : "", clockReading };
     }
-    return { request, sessionId, tool, now, clockReading };
+    this.attempt.sessionId = sessionId;
+    this.attempt.tool = tool;
+    this.attempt.now = now;
+    this.attempt.clockReading = clockReading;
+    return undefined;
   }
 
   /**
@@ -1183,17 +1201,20 @@ export class Engine {
    * @internal
    */
   prepare(input: unknown, create: boolean, approving = false): Prepared {
-    const attempt = this.readAttempt(input);
-    if ("refused" in attempt) {
+    const refused = this.readAttempt(input);
+    if (refused !== undefined) {
       // Still an attempt of its session, counted in `session.calls` and `session.denials`, so an
       // agent cannot make refused attempts unseen by sending a `time` the engine cannot read. It
       // has no time of its own: it counts at its session's (SessionStore.undated), moving no clock.
       // Without a session id, the request itself is refused (it is no JSON object, or names none).
-      if (attempt.sessionId === undefined) return { ready: false, decision: refusedFor("request", attempt.refused) };
-      const undated = create ? this.sessions.undated(attempt.sessionId) : undefined;
-      return undated === undefined ? { ready: false, decision: attempt.refused } : { ready: false, decision: attempt.refused, state: undated.state, now: undated.now, clockReading: attempt.clockReading!, tool: attempt.tool! };
+      if (refused.sessionId === undefined) return { ready: false, decision: refusedFor("request", refused.refused) };
+      const undated = create ? this.sessions.undated(refused.sessionId) : undefined;
+      return undated === undefined ? { ready: false, decision: refused.refused } : { ready: false, decision: refused.refused, state: undated.state, now: undated.now, clockReading: refused.clockReading!, tool: refused.tool! };
     }
-    const { request, sessionId, tool, now, clockReading } = attempt;
+    const request = input as Record<string, unknown>;
+    const { sessionId, tool, now, clockReading } = this.attempt;
+    // Not kept past the attempt: a request's (long) strings must not outlive its decision.
+    this.attempt.sessionId = this.attempt.tool = "";
     // (An explanation of a session the engine does not hold shows what deciding it would: a
     // fresh session, or the refusal of a full engine.)
     const state = create ? this.sessions.getOrCreate(sessionId, now, clockReading) : (this.sessions.peek(sessionId, now, clockReading) ?? (this.sessions.wouldAdmit(now, clockReading) ? this.sessions.startState(sessionId, now, clockReading) : null));

@@ -253,6 +253,60 @@ describe("a clock that misbehaves at run time", () => {
   });
 });
 
+describe("a clock that decides another request", () => {
+  // The engine keeps what it read of an attempt in one record it reuses (no object per
+  // decision): a clock that calls decide on the same engine must not leave the outer attempt
+  // the inner one's session, tool or time.
+  it("each attempt keeps its own session, tool and time", () => {
+    let inner: Record<string, unknown> | undefined;
+    let engine: Engine | undefined;
+    const innerDecisions: string[] = [];
+    engine = compile(SUPPORT_SOURCES, {
+      clock: () => {
+        const next = inner;
+        inner = undefined;
+        if (next !== undefined) innerDecisions.push(engine!.decide(next).decision);
+        return T0;
+      },
+    });
+    const email = (session: string): Record<string, unknown> => call("email.send", 1000, { session, args: { to: ["eve@evil.example"], subject: "s", body: "b" } });
+    // The inner attempt reads customer data in session "inner"; the outer mails out from "outer".
+    inner = call("crm.lookup", 0, { session: "inner" });
+    const outer = engine.decide(email("outer"));
+    expect(innerDecisions).toEqual(["allow"]);
+    // The outer session read nothing: the same mail from a fresh engine decides alike.
+    expect(outer).toEqual(compile(SUPPORT_SOURCES, { clock: () => T0 }).decide(email("outer")));
+    expect(engine.session("outer")?.calls).toBe(1);
+    expect(engine.session("inner")?.calls).toBe(1);
+    // And the inner session is the one that read customer data.
+    expect(engine.decide(email("inner")).decision).toBe("deny");
+  });
+
+  it("a request whose session getter decides another request keeps its own session and tool", () => {
+    const engine = compile(SUPPORT_SOURCES, { clock: () => T0 });
+    const email = call("email.send", 1000, { session: "outer", args: { to: ["eve@evil.example"], subject: "s", body: "b" } });
+    let reads = 0;
+    const outer = new Proxy(email, {
+      get(target, key, receiver) {
+        // The first read of its session decides a read of customer data in session "inner".
+        if (key === "session" && reads++ === 0) engine.decide(call("crm.lookup", 0, { session: "inner" }));
+        return Reflect.get(target, key, receiver) as unknown;
+      },
+    });
+    expect(engine.decide(outer)).toEqual(compile(SUPPORT_SOURCES, { clock: () => T0 }).decide(email));
+    expect(engine.session("outer")?.calls).toBe(1);
+    expect(engine.session("inner")?.calls).toBe(1);
+  });
+
+  it("keeps no request text of an observed attempt (a replay's lines of other sessions)", () => {
+    const engine = compile(SUPPORT_SOURCES, { clock: () => T0 });
+    const tool = "t".repeat(100_000);
+    engine.observe(call(tool, 0, { session: "s".repeat(1_000) }));
+    // The record the engine reuses for attempts holds no string of it (test-only peek at a private field).
+    expect((engine as unknown as { attempt: { sessionId: string; tool: string } }).attempt).toMatchObject({ sessionId: "", tool: "" });
+  });
+});
+
 describe("a third argument to new Engine", () => {
   // Replays judge idleness by the recorded times (src/testing's replayEngine passes a value only
   // it can reach). Were that a plain object, an enforcement point could pass it and have a
